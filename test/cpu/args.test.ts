@@ -1,0 +1,126 @@
+// CLI flags: defaults (the reference workload), every flag, and every class of bad value.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { evalUsage, parseEvalArgs, parseTrainArgs, trainUsage } from '../../src/cli/args.ts';
+import { UserError } from '../../src/user-error.ts';
+
+function throwsUserError(fn: () => unknown, pattern: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof UserError, `expected a UserError, got ${String(e)}`);
+    assert.match(e.message, pattern);
+    assert.match(e.message, /Run with --help for usage\.$/);
+    return true;
+  });
+}
+
+describe('parseTrainArgs', () => {
+  test('defaults are the reference workload', () => {
+    assert.deepEqual(parseTrainArgs([]), {
+      help: false, steps: 1000, batch: 100, hidden: 128, lr: 0.001, seed: 0, logEvery: 10, json: false,
+    });
+  });
+
+  test('every flag', () => {
+    const argv = ['--steps', '5', '--batch=7', '--hidden', '9', '--lr', '1e-2', '--seed', '4294967295', '--log-every', '3',
+      '--data', 'd/mnist', '--adapter', 'NVIDIA H200', '--out', 'm.safetensors', '--json'];
+    assert.deepEqual(parseTrainArgs(argv), {
+      help: false, steps: 5, batch: 7, hidden: 9, lr: 0.01, seed: 4294967295, logEvery: 3,
+      data: 'd/mnist', adapter: 'NVIDIA H200', out: 'm.safetensors', json: true,
+    });
+    const o = parseTrainArgs(['--epochs', '2']);
+    assert.ok(!o.help);
+    assert.equal(o.epochs, 2);
+    assert.equal(o.steps, undefined);
+    const half = parseTrainArgs(['--lr', '.5']);
+    assert.ok(!half.help);
+    assert.equal(half.lr, 0.5);
+  });
+
+  test('range ends are accepted', () => {
+    const edge = parseTrainArgs(['--batch', '65536', '--hidden', '4096', '--steps', '1000000000', '--lr', '1', '--seed', '0']);
+    assert.ok(!edge.help);
+    assert.deepEqual([edge.batch, edge.hidden, edge.steps, edge.lr, edge.seed], [65536, 4096, 1e9, 1, 0]);
+    const low = parseTrainArgs(['--batch', '1', '--hidden', '1', '--epochs', '10000', '--log-every', '1']);
+    assert.ok(!low.help);
+    assert.deepEqual([low.batch, low.hidden, low.epochs, low.logEvery], [1, 1, 10000, 1]);
+  });
+
+  test('--help and -h win over everything', () => {
+    for (const argv of [['--help'], ['-h'], ['--batch', '0', '--help'], ['--nope', '-h']]) {
+      assert.deepEqual(parseTrainArgs(argv), { help: true, usage: trainUsage });
+    }
+    for (const flag of ['--steps', '--epochs', '--batch', '--hidden', '--lr', '--seed', '--log-every', '--data', '--adapter', '--out', '--json']) {
+      assert.ok(trainUsage.includes(flag), flag);
+    }
+  });
+
+  test('bad whole numbers name the flag, the value and the range', () => {
+    const cases: [string, string, string][] = [
+      ['batch', '0', '1 to 65536'], ['batch', '-5', '1 to 65536'], ['batch', 'abc', '1 to 65536'], ['batch', '1.5', '1 to 65536'],
+      ['batch', '65537', '1 to 65536'], ['batch', '1e3', '1 to 65536'], ['batch', ' 5', '1 to 65536'], ['batch', '0x10', '1 to 65536'],
+      ['hidden', '4097', '1 to 4096'], ['hidden', '0', '1 to 4096'],
+      ['steps', '0', '1 to 1000000000'], ['steps', '1000000001', '1 to 1000000000'], ['steps', '99999999999999999999', '1 to 1000000000'],
+      ['epochs', '0', '1 to 10000'], ['epochs', '10001', '1 to 10000'],
+      ['seed', '-1', '0 to 4294967295'], ['seed', '4294967296', '0 to 4294967295'],
+      ['log-every', '0', '1 to 1000000000'],
+    ];
+    for (const [flag, value, range] of cases) {
+      const escaped = value.replace(/[.+]/g, '\\$&');
+      throwsUserError(() => parseTrainArgs([`--${flag}`, value]), new RegExp(`^--${flag}: expected a whole number from ${range}, got "${escaped}"\\.`));
+    }
+    throwsUserError(() => parseTrainArgs(['--batch', '0']), /^--batch: expected a whole number from 1 to 65536, got "0"\. Run with --help for usage\.$/);
+  });
+
+  test('bad learning rates', () => {
+    for (const v of ['0', '-0.1', '1.5', 'abc', 'Infinity', 'NaN', '1e-3x', '']) {
+      const pattern = v === '' ? /^--lr needs a value, got an empty string/ : /^--lr: expected a number greater than 0 and at most 1/;
+      throwsUserError(() => parseTrainArgs([`--lr=${v}`]), pattern);
+    }
+  });
+
+  test('unknown flags, missing values, stray arguments, repeats, conflicts', () => {
+    throwsUserError(() => parseTrainArgs(['--step', '5']), /^unknown flag --step\./);
+    throwsUserError(() => parseTrainArgs(['-x']), /^unknown flag -x\./);
+    throwsUserError(() => parseTrainArgs(['--model', 'm']), /^unknown flag --model\./);
+    throwsUserError(() => parseTrainArgs(['--toString']), /^unknown flag --toString\./);
+    throwsUserError(() => parseTrainArgs(['--batch']), /^--batch needs a value, but it is followed by nothing/);
+    throwsUserError(() => parseTrainArgs(['--out', '--json']), /^--out needs a value, but it is followed by the flag --json/);
+    throwsUserError(() => parseTrainArgs(['--data=']), /^--data needs a value, got an empty string/);
+    throwsUserError(() => parseTrainArgs(['--json=yes']), /^--json is a switch and takes no value, got "yes"/);
+    throwsUserError(() => parseTrainArgs(['500']), /^unexpected argument "500"/);
+    throwsUserError(() => parseTrainArgs(['--json', 'true']), /^unexpected argument "true"/);
+    throwsUserError(() => parseTrainArgs(['--', '--steps', '5']), /^unexpected "--"/);
+    throwsUserError(() => parseTrainArgs(['--batch', '10', '--batch', '20']), /^--batch given more than once/);
+    throwsUserError(() => parseTrainArgs(['--steps', '10', '--epochs', '1']), /^--steps and --epochs both given: choose one/);
+  });
+
+  test('a value starting with "--" can be given inline', () => {
+    const o = parseTrainArgs(['--out=--odd-name']);
+    assert.ok(!o.help);
+    assert.equal(o.out, '--odd-name');
+  });
+});
+
+describe('parseEvalArgs', () => {
+  test('defaults and every flag', () => {
+    assert.deepEqual(parseEvalArgs(['--model', 'm.safetensors']), { help: false, model: 'm.safetensors', batch: 100, json: false });
+    assert.deepEqual(parseEvalArgs(['--model=m', '--data', 'd', '--adapter', 'a', '--batch', '1000', '--json']), {
+      help: false, model: 'm', batch: 1000, data: 'd', adapter: 'a', json: true,
+    });
+  });
+
+  test('--help', () => {
+    assert.deepEqual(parseEvalArgs(['-h']), { help: true, usage: evalUsage });
+    assert.deepEqual(parseEvalArgs(['--help']), { help: true, usage: evalUsage });
+    for (const flag of ['--model', '--batch', '--data', '--adapter', '--json']) assert.ok(evalUsage.includes(flag), flag);
+  });
+
+  test('bad input', () => {
+    throwsUserError(() => parseEvalArgs([]), /^--model is required/);
+    throwsUserError(() => parseEvalArgs(['--model']), /^--model needs a value/);
+    throwsUserError(() => parseEvalArgs(['--model', 'm', '--batch', '0']), /^--batch: expected a whole number from 1 to 65536, got "0"/);
+    throwsUserError(() => parseEvalArgs(['--model', 'm', '--steps', '5']), /^unknown flag --steps/);
+    throwsUserError(() => parseEvalArgs(['--model', 'm', 'extra']), /^unexpected argument "extra"/);
+  });
+});

@@ -1,0 +1,206 @@
+// safetensors encode/decode and the model file on top of it: round trips, golden bytes, corrupt inputs.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { loadModelBytes, saveModelBytes } from '../../src/io/model-file.ts';
+import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.ts';
+import { type ModelConfig, type Tensors, tensorNames, tensorShapes, tensorSize } from '../../src/train/model.ts';
+import { UserError } from '../../src/user-error.ts';
+
+function throwsUserError(fn: () => unknown, pattern: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof UserError, `expected a UserError, got ${String(e)}`);
+    assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+/** A safetensors file with a hand-written header (padded to 8) and raw data bytes. */
+function rawFile(header: unknown, data: Uint8Array = new Uint8Array(0)): Uint8Array {
+  let json = typeof header === 'string' ? header : JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const out = new Uint8Array(8 + json.length + data.length);
+  new DataView(out.buffer).setUint32(0, json.length, true);
+  out.set(new TextEncoder().encode(json), 8);
+  out.set(data, 8 + json.length);
+  return out;
+}
+
+const tiny = { dtype: 'F32', shape: [2], data_offsets: [0, 8] };
+
+describe('safetensors', () => {
+  test('golden bytes of a tiny file', () => {
+    const bytes = encodeSafetensors({ a: { shape: [2], data: new Float32Array([1, -2]) } }, { k: 'v' });
+    const json = '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"__metadata__":{"k":"v"}}'; // 79 bytes
+    const expected = new Uint8Array([
+      80, 0, 0, 0, 0, 0, 0, 0, // u64 LE header length: 79 bytes of JSON + 1 space of padding
+      ...new TextEncoder().encode(json), 0x20,
+      0x00, 0x00, 0x80, 0x3f, // 1.0f LE
+      0x00, 0x00, 0x00, 0xc0, // -2.0f LE
+    ]);
+    assert.deepEqual(bytes, expected);
+    assert.equal(bytes.length % 8, 0);
+  });
+
+  test('round trip keeps names, order, shapes, values and metadata', () => {
+    const tensors = {
+      w: { shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, Math.fround(0.1)]) },
+      s: { shape: [], data: new Float32Array([-0]) },
+      e: { shape: [0, 4], data: new Float32Array(0) },
+      odd: { shape: [3], data: new Float32Array([NaN, Infinity, -1e-40]) },
+    };
+    const metadata = { note: 'ünïcode ✓', empty: '' };
+    const bytes = encodeSafetensors(tensors, metadata);
+    const headerLength = new DataView(bytes.buffer).getUint32(0, true);
+    assert.equal(headerLength % 8, 0);
+    const back = decodeSafetensors(bytes, 'f');
+    assert.deepEqual(Object.keys(back.tensors), ['w', 's', 'e', 'odd']);
+    assert.deepEqual(back.tensors, tensors);
+    assert.deepEqual(back.metadata, metadata);
+  });
+
+  test('decoding copies the data out, also from an unaligned view', () => {
+    const bytes = encodeSafetensors({ a: { shape: [2], data: new Float32Array([1, -2]) } }, {});
+    const shifted = new Uint8Array(bytes.length + 1);
+    shifted.set(bytes, 1);
+    const { tensors } = decodeSafetensors(shifted.subarray(1), 'f');
+    assert.deepEqual([...tensors.a.data], [1, -2]);
+    assert.notEqual(tensors.a.data.buffer, shifted.buffer);
+  });
+
+  test('a file without __metadata__ decodes with empty metadata', () => {
+    assert.deepEqual(decodeSafetensors(rawFile({ a: tiny }, new Uint8Array(8)), 'f').metadata, {});
+  });
+
+  test('"__proto__" as a tensor name stays a plain own key', () => {
+    const raw = rawFile('{"__proto__":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', new Uint8Array(4));
+    const { tensors } = decodeSafetensors(raw, 'f');
+    assert.ok(Object.hasOwn(tensors, '__proto__'));
+    assert.equal(Object.getPrototypeOf(tensors), Object.prototype);
+  });
+
+  test('every truncation is a UserError', () => {
+    const bytes = encodeSafetensors({ a: { shape: [2], data: new Float32Array([1, -2]) } }, { k: 'v' });
+    for (let n = 0; n < bytes.length; n++) throwsUserError(() => decodeSafetensors(bytes.subarray(0, n), 'm.st'), /^m\.st: /);
+    throwsUserError(() => decodeSafetensors(bytes.subarray(0, 5), 'm'), /5 bytes, too short/);
+    throwsUserError(() => decodeSafetensors(bytes.subarray(0, 50), 'm'), /header length is 80 bytes but only 42 bytes follow/);
+    throwsUserError(() => decodeSafetensors(bytes.subarray(0, 92), 'm'), /data_offsets \[0, 8\] but the data region is only 4 bytes/);
+  });
+
+  test('trailing bytes are a UserError', () => {
+    throwsUserError(() => decodeSafetensors(rawFile({ a: tiny }, new Uint8Array(12)), 'm'), /cover 8 bytes but the data region is 12 bytes/);
+  });
+
+  test('corrupt headers are UserErrors naming the problem', () => {
+    const data = new Uint8Array(8);
+    const cases: [unknown, RegExp][] = [
+      ['{"a": {', /not valid UTF-8 JSON/],
+      ['[1, 2]', /not a JSON object/],
+      ['null', /not a JSON object/],
+      [{ a: 5 }, /tensor "a" is not an object/],
+      [{ a: { ...tiny, dtype: 'F16' } }, /tensor "a" has dtype "F16"; only F32 is supported/],
+      [{ a: { ...tiny, dtype: undefined } }, /tensor "a" has dtype undefined/],
+      [{ a: { ...tiny, shape: [2.5] } }, /shape \[2\.5\], not a list of whole numbers/],
+      [{ a: { ...tiny, shape: [-2] } }, /shape \[-2\]/],
+      [{ a: { ...tiny, shape: 2 } }, /shape 2/],
+      [{ a: { ...tiny, shape: [3] } }, /shape \[3\] \(12 bytes\) but data_offsets \[0, 8\] span 8 bytes/],
+      [{ a: { ...tiny, shape: [2 ** 26, 2 ** 26] } }, /\(18014398509481984 bytes\) but data_offsets \[0, 8\] span 8 bytes/],
+      [{ a: { ...tiny, data_offsets: [0] } }, /data_offsets \[0\], not \[begin, end\]/],
+      [{ a: { ...tiny, data_offsets: [8, 0] } }, /data_offsets \[8,0\]/],
+      [{ a: { ...tiny, data_offsets: [-8, 0] } }, /data_offsets \[-8,0\]/],
+      [{ a: { ...tiny, data_offsets: [8, 16] } }, /data region is only 8 bytes/],
+      [{ a: { ...tiny, data_offsets: [2 ** 60, 2 ** 60 + 8] } }, /data_offsets/],
+      [{ a: { ...tiny, shape: [1], data_offsets: [4, 8] } }, /bytes 0 to 4 of the data belong to no tensor/],
+      [{ a: tiny, b: { ...tiny, shape: [1], data_offsets: [4, 8] } }, /tensor "b" overlaps/],
+      [{ a: tiny, __metadata__: { k: 1 } }, /__metadata__ must be an object of string values/],
+      [{ a: tiny, __metadata__: 'x' }, /__metadata__ must be an object/],
+    ];
+    for (const [header, pattern] of cases) throwsUserError(() => decodeSafetensors(rawFile(header, data), 'bad.st'), pattern);
+  });
+
+  test('invalid UTF-8 and a huge header length are UserErrors', () => {
+    const raw = rawFile('{"a":1}', new Uint8Array(0));
+    raw[10] = 0xff;
+    throwsUserError(() => decodeSafetensors(raw, 'm'), /not valid UTF-8 JSON/);
+    const huge = new Uint8Array(16);
+    new DataView(huge.buffer).setUint32(4, 0xffffffff, true);
+    throwsUserError(() => decodeSafetensors(huge, 'm'), /header length is 18446744069414584000 bytes but only 8 bytes follow/);
+  });
+
+  test('random corruption never escapes as another error type', () => {
+    const good = encodeSafetensors({ a: { shape: [2, 2], data: new Float32Array(4) }, b: { shape: [1], data: new Float32Array(1) } }, { k: 'v' });
+    let seed = 1;
+    const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    for (let trial = 0; trial < 3000; trial++) {
+      const bad = good.slice(0, good.length - rand(3) * rand(good.length));
+      for (let k = 1 + rand(3); k > 0; k--) if (bad.length > 0) bad[rand(bad.length)] = rand(256);
+      try {
+        decodeSafetensors(bad, 'f');
+      } catch (e) {
+        assert.ok(e instanceof UserError, `trial ${trial}: ${String(e)}`);
+      }
+    }
+  });
+});
+
+describe('model file', () => {
+  const config: ModelConfig = { steps: 3, inputSize: 2, hidden: 3, classes: 4, forgetBias: 1 };
+  const shapes = tensorShapes(config);
+  const params = Object.fromEntries(
+    tensorNames.map((n, k) => [n, Float32Array.from({ length: tensorSize(shapes[n]) }, (_, i) => k + i / 8)]),
+  ) as Tensors;
+
+  test('round trip: config, params, metadata, tensor order', () => {
+    const bytes = saveModelBytes(config, params, { steps: '1000', test_accuracy: '0.97' });
+    const back = loadModelBytes(bytes, 'm.safetensors');
+    assert.deepEqual(back.config, config);
+    assert.deepEqual(back.params, params);
+    assert.equal(back.metadata.format, 'webgpu-lstm/1');
+    assert.equal(back.metadata.gate_order, 'i,j,f,o');
+    assert.equal(back.metadata.test_accuracy, '0.97');
+    assert.deepEqual(JSON.parse(back.metadata.config), config);
+    const { tensors } = decodeSafetensors(bytes, 'm');
+    assert.deepEqual(Object.keys(tensors), [...tensorNames]);
+    assert.deepEqual(tensors['lstm/kernel'].shape, [5, 12]);
+  });
+
+  test('reserved metadata keys and wrong sizes are programming errors', () => {
+    assert.throws(() => saveModelBytes(config, params, { format: 'x' }), /reserved/);
+    assert.throws(() => saveModelBytes({ ...config, hidden: 4 }, params, {}), /lstm\/kernel has 60 values/);
+  });
+
+  const withMetadata = (metadata: Record<string, string>, tensors = params) =>
+    encodeSafetensors(Object.fromEntries(tensorNames.map((n) => [n, { shape: shapes[n], data: tensors[n] }])), metadata);
+  const good = { format: 'webgpu-lstm/1', gate_order: 'i,j,f,o', config: JSON.stringify(config) };
+
+  test('foreign or broken metadata is a UserError', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{}, /"format" is undefined, expected "webgpu-lstm\/1"/],
+      [{ ...good, format: 'pt' }, /"format" is "pt"/],
+      [{ ...good, gate_order: 'i,f,j,o' }, /"gate_order" is "i,f,j,o", expected "i,j,f,o"/],
+      [{ format: good.format, gate_order: good.gate_order }, /"config" is missing/],
+      [{ ...good, config: '{' }, /"config" is not valid JSON/],
+      [{ ...good, config: 'null' }, /"config"\.steps is undefined/],
+      [{ ...good, config: JSON.stringify({ ...config, hidden: 0 }) }, /"config"\.hidden is 0, expected a whole number >= 1/],
+      [{ ...good, config: JSON.stringify({ ...config, forgetBias: '1' }) }, /"config"\.forgetBias is "1"/],
+    ];
+    for (const [metadata, pattern] of cases) {
+      throwsUserError(() => loadModelBytes(withMetadata(metadata), 'm.st'), new RegExp('^m\\.st: metadata ' + pattern.source));
+    }
+  });
+
+  test('missing, misshapen or extra tensors are UserErrors naming the tensor and both shapes', () => {
+    const without = Object.fromEntries(
+      tensorNames.filter((n) => n !== 'lstm/bias').map((n) => [n, { shape: shapes[n], data: params[n] }]),
+    );
+    throwsUserError(() => loadModelBytes(encodeSafetensors(without, good), 'm'), /tensor "lstm\/bias" is missing \(expected shape \[12\]\)/);
+    const reshaped = Object.fromEntries(tensorNames.map((n) => [n, { shape: shapes[n], data: params[n] }]));
+    reshaped['output/kernel'] = { shape: [4, 3], data: params['output/kernel'] };
+    throwsUserError(() => loadModelBytes(encodeSafetensors(reshaped, good), 'm'), /tensor "output\/kernel" has shape \[4,3\], expected \[3,4\]/);
+    const bigger = { ...good, config: JSON.stringify({ ...config, hidden: 4 }) };
+    throwsUserError(() => loadModelBytes(withMetadata(bigger), 'm'), /tensor "lstm\/kernel" has shape \[5,12\], expected \[6,16\]/);
+    const extra = Object.fromEntries(tensorNames.map((n) => [n, { shape: shapes[n], data: params[n] }]));
+    extra['lstm/peephole'] = { shape: [1], data: new Float32Array(1) };
+    throwsUserError(() => loadModelBytes(encodeSafetensors(extra, good), 'm'), /unexpected tensors lstm\/peephole/);
+  });
+});
