@@ -62,7 +62,7 @@ const maxInFlight = 2;
 export async function createTrainer(
   ctx: GpuContext,
   cfg: TrainConfig,
-  datasets: Record<string, ImageSet> & { train: ImageSet },
+  datasets: Record<string, ImageSet>,
   initial?: Tensors<Float32Array | Float64Array>,
 ): Promise<Trainer> {
   const { device } = ctx;
@@ -73,7 +73,7 @@ export async function createTrainer(
   const indices = new Uint32Array(B);
   const adamUniform = new Uint8Array(packUniform(plan.kernels.adam, plan.kernels.adam.spec.params(plan.dims, { ...cfg.adam, step: 1 })));
   const evalReadback = new Map<string, GPUBuffer>();
-  const order = createDataOrder(datasets.train.count, createRng(cfg.seed ^ 0x9e3779b9));
+  const order = datasets.train ? createDataOrder(datasets.train.count, createRng(cfg.seed ^ 0x9e3779b9)) : undefined;
   const inFlight: Promise<unknown>[] = [];
   let step = 0;
   let dispatchesPerStep = 0;
@@ -111,8 +111,10 @@ export async function createTrainer(
       if (opts.indices) {
         if (opts.indices.length !== B) throw new Error(`trainStep: ${opts.indices.length} indices for a batch of ${B}`);
         indices.set(opts.indices);
-      } else {
+      } else if (order) {
         order.fill(indices);
+      } else {
+        throw new Error('trainStep: this trainer has no dataset named train');
       }
       step += 1;
       new DataView(adamUniform.buffer).setFloat32(plan.kernels.adam.uniform.members!.find((m) => m.name === 'step')!.offset, step, true);
