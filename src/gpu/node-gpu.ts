@@ -1,7 +1,8 @@
 // WebGPU in Node through Dawn (npm package `webgpu`). Picks an adapter by itself: a hardware adapter when
 // there is one, else the project's Mesa lavapipe (.cache/lavapipe, installed by npm run setup), else
 // Chromium's SwiftShader. `adapter` names one explicitly (any part of its name, case-insensitive).
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +41,12 @@ function vulkanDrivers(): string[] {
 /** Loads Dawn once, after pointing the Vulkan loader at the drivers (unless the user chose them already). */
 async function loadDawn(): Promise<typeof import('webgpu')> {
   if (dawn) return dawn;
+  if (!process.env.XDG_RUNTIME_DIR) {
+    // Mesa's drivers complain on every start when it is unset (as under CI and sudo).
+    const dir = join(tmpdir(), `webgpu-lstm-runtime-${process.getuid?.() ?? 0}`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    process.env.XDG_RUNTIME_DIR = dir;
+  }
   if (!process.env.VK_DRIVER_FILES && !process.env.VK_ICD_FILENAMES) {
     const drivers = vulkanDrivers().join(':');
     process.env.VK_DRIVER_FILES = drivers;
