@@ -12,6 +12,11 @@ export interface AdamHyper {
 export const paramFloats = (d: Dims): number =>
   paramLayout({ steps: d.steps, inputSize: d.input, hidden: d.hidden, classes: d.classes, forgetBias: d.forgetBias }).length;
 
+/** TF's lr_t = lr * sqrt(1 - beta2^step) / (1 - beta1^step), in float64 (step counts from 1). */
+export function biasCorrectedRate(h: AdamHyper, step: number): number {
+  return (h.lr * Math.sqrt(1 - h.beta2 ** step)) / (1 - h.beta1 ** step);
+}
+
 const maxGroupsX = 32768; // the grid is linearised in the shader; y takes the rest
 
 export const adam: KernelSpec<AdamHyper & { step: number }> = {
@@ -21,7 +26,7 @@ export const adam: KernelSpec<AdamHyper & { step: number }> = {
     const bytes = paramFloats(d) * f32Bytes;
     return { grads: bytes, weights: bytes, m: bytes, v: bytes };
   },
-  params: (d, h) => ({ count: paramFloats(d) / 4, step: h.step, lr: h.lr, beta1: h.beta1, beta2: h.beta2, eps: h.eps }),
+  params: (d, h) => ({ count: paramFloats(d) / 4, lr_t: biasCorrectedRate(h, h.step), beta1: h.beta1, beta2: h.beta2, eps: h.eps }),
   workgroups: (d, o) => {
     const groups = ceilDiv(paramFloats(d) / 4, o.WG_X);
     const x = Math.min(groups, maxGroupsX);

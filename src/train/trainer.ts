@@ -71,7 +71,6 @@ export async function createTrainer(
   const statsBytes = B * 2 * 4;
   const statsRing = createReadbackRing(device, 'stats', statsBytes);
   const indices = new Uint32Array(B);
-  const adamUniform = new Uint8Array(packUniform(plan.kernels.adam, plan.kernels.adam.spec.params(plan.dims, { ...cfg.adam, step: 1 })));
   const evalReadback = new Map<string, GPUBuffer>();
   const order = datasets.train ? createDataOrder(datasets.train.count, createRng(cfg.seed ^ 0x9e3779b9)) : undefined;
   const inFlight: Promise<unknown>[] = [];
@@ -117,7 +116,7 @@ export async function createTrainer(
         throw new Error('trainStep: this trainer has no dataset named train');
       }
       step += 1;
-      new DataView(adamUniform.buffer).setFloat32(plan.kernels.adam.uniform.members!.find((m) => m.name === 'step')!.offset, step, true);
+      const adamUniform = packUniform(plan.kernels.adam, plan.kernels.adam.spec.params(plan.dims, { ...cfg.adam, step }));
       device.queue.writeBuffer(plan.buffers.batchIndex, 0, indices);
       device.queue.writeBuffer(plan.buffers.uniforms, plan.adamSlot, adamUniform);
       const slot = opts.stats ? await statsRing.acquire() : undefined;

@@ -4,12 +4,16 @@ import type { TestContext } from 'node:test';
 import type { ImageSet } from '../../src/data/dataset.ts';
 import type { GpuContext } from '../../src/gpu/device.ts';
 import { createNodeGpu } from '../../src/gpu/node-gpu.ts';
-import type { ModelConfig } from '../../src/train/model.ts';
+import { type Backward, type Forward, backward, forward, toFloat64 } from '../../src/reference/lstm.ts';
+import { type ModelConfig, type Tensors, tensorNames, tensorShapes, tensorSize } from '../../src/train/model.ts';
+import { type Plan, createPlan } from '../../src/train/plan.ts';
+import { readBuffer } from '../../src/train/readback.ts';
 import { createRng } from '../../src/train/rng.ts';
+import { defaultAdam } from '../../src/train/trainer.ts';
 
-/** B=3, T=5, I=7, H=9, C=11: no size a multiple of any workgroup or register block. */
-export const oddModel: ModelConfig = { steps: 5, inputSize: 7, hidden: 9, classes: 11, forgetBias: 1.0 };
-export const oddBatch = 3;
+import { oddBatch, oddModel, oracleBatch, syntheticImages } from '../support/synthetic.ts';
+
+export { assertClose, oddBatch, oddModel, oracleBatch, syntheticImages } from '../support/synthetic.ts';
 
 let shared: Promise<GpuContext | undefined> | undefined;
 
@@ -36,42 +40,138 @@ export async function withErrorScopes<T>(device: GPUDevice, fn: () => Promise<T>
   return result;
 }
 
-export function syntheticImages(count: number, m: ModelConfig, seed: number): ImageSet {
+/** B=6, T=3, I=5, H=17, C=3: B above one register block of 4 rows and H above one workgroup of 16 columns. */
+export const wideModel: ModelConfig = { steps: 3, inputSize: 5, hidden: 17, classes: 3, forgetBias: 1.0 };
+export const wideBatch = 6;
+
+export interface Shape {
+  name: string;
+  model: ModelConfig;
+  batch: number;
+}
+
+/** B=9, T=2, I=3, H=5, C=19: three register blocks of batch rows (the last partial), C above 16 columns. */
+export const manyClassesModel: ModelConfig = { steps: 2, inputSize: 3, hidden: 5, classes: 19, forgetBias: 1.0 };
+export const manyClassesBatch = 9;
+
+/** The shapes every per-kernel test runs on. */
+export const shapes: Shape[] = [
+  { name: 'B=3 T=5 I=7 H=9 C=11', model: oddModel, batch: oddBatch },
+  { name: 'B=6 T=3 I=5 H=17 C=3', model: wideModel, batch: wideBatch },
+  { name: 'B=9 T=2 I=3 H=5 C=19', model: manyClassesModel, batch: manyClassesBatch },
+];
+
+/** A plan on this shape (Adam at its defaults); datasets are uploaded only when given. */
+export function planFor(ctx: GpuContext, s: Shape, datasets: Record<string, ImageSet> = {}): Promise<Plan> {
+  return createPlan(ctx, { model: s.model, batch: s.batch, adam: defaultAdam, datasets });
+}
+
+/** Every tensor uniform in [-scale, scale]: at 0.5 no gate saturates on these shapes. Nonzero biases. */
+export function randomParams(m: ModelConfig, seed: number, scale = 0.5): Tensors {
   const rng = createRng(seed);
-  const pixels = new Uint8Array(count * m.steps * m.inputSize);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = rng.int(256);
-  const labels = new Uint8Array(count);
-  for (let i = 0; i < count; i++) labels[i] = rng.int(m.classes);
-  return { count, rows: m.steps, cols: m.inputSize, pixels, labels };
+  const shapesOf = tensorShapes(m);
+  const p = {} as Tensors;
+  for (const name of tensorNames) {
+    p[name] = new Float32Array(tensorSize(shapesOf[name]));
+    for (let k = 0; k < p[name].length; k++) p[name][k] = (2 * rng.next() - 1) * scale;
+  }
+  return p;
 }
 
-/** The minibatch as the oracle takes it: x (T, B, I) scaled to [0, 1], and labels. */
-export function oracleBatch(set: ImageSet, indices: ArrayLike<number>): { x: Float64Array; labels: number[] } {
-  const T = set.rows;
-  const I = set.cols;
-  const B = indices.length;
-  const x = new Float64Array(T * B * I);
-  for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) {
-      for (let k = 0; k < I; k++) x[(t * B + b) * I + k] = Math.fround(set.pixels[indices[b] * T * I + t * I + k] / 255);
+/** Distinct-enough random image numbers below count, always including the last image (the tail word). */
+export function randomIndices(count: number, batch: number, seed: number): Uint32Array {
+  const rng = createRng(seed);
+  const idx = new Uint32Array(batch);
+  for (let b = 0; b < batch; b++) idx[b] = rng.int(count);
+  idx[batch - 1] = count - 1;
+  return idx;
+}
+
+/** One minibatch through the float64 oracle, from float32 parameters. */
+export interface OracleRun {
+  params: Tensors;
+  x: Float64Array;
+  labels: number[];
+  f: Forward;
+  bw: Backward;
+}
+
+export function oracleRun(s: Shape, seed: number, scale = 0.5): OracleRun {
+  const set = syntheticImages(4 * s.batch + 1, s.model, seed);
+  const { x, labels } = oracleBatch(set, randomIndices(set.count, s.batch, seed + 1));
+  const params = randomParams(s.model, seed + 2, scale);
+  const p64 = toFloat64(params);
+  const f = forward(s.model, p64, x, labels, s.batch);
+  const bw = backward(s.model, p64, x, labels, s.batch, f);
+  return { params, x, labels, f, bw };
+}
+
+/** The oracle's xh: (T+1, B, I+H+1), row (t, b) = [x_t, h_{t-1}, 1] for t < T; slice T = [0, h_T, 0] as on the GPU. */
+export function oracleXh(m: ModelConfig, batch: number, x: Float64Array, h: Float64Array): Float32Array {
+  const { steps: T, inputSize: I, hidden: H } = m;
+  const W = I + H + 1;
+  const xh = new Float32Array((T + 1) * batch * W);
+  for (let t = 0; t <= T; t++) {
+    for (let b = 0; b < batch; b++) {
+      const row = (t * batch + b) * W;
+      if (t < T) {
+        for (let k = 0; k < I; k++) xh[row + k] = x[(t * batch + b) * I + k];
+        xh[row + I + H] = 1;
+      }
+      for (let u = 0; u < H; u++) xh[row + I + u] = h[(t * batch + b) * H + u];
     }
   }
-  return { x, labels: Array.from(indices, (n) => set.labels[n]) };
+  return xh;
 }
 
-/** Asserts |gpu - ref| <= atol + rtol*|ref| elementwise; the message names the worst element. */
-export function assertClose(what: string, gpu: ArrayLike<number>, ref: ArrayLike<number>, atol: number, rtol: number): void {
-  if (gpu.length !== ref.length) throw new Error(`${what}: length ${gpu.length}, expected ${ref.length}`);
-  let worst = -1;
-  let worstExcess = 0;
+/** Writes floats (rounded to float32) at a float offset into a buffer. */
+export function writeF32(device: GPUDevice, buffer: GPUBuffer, data: ArrayLike<number>, offsetFloats = 0): void {
+  device.queue.writeBuffer(buffer, offsetFloats * 4, Float32Array.from(data));
+}
+
+/** Fills a whole buffer with one float (a NaN sentinel shows any element a kernel fails to write). */
+export function fillF32(device: GPUDevice, buffer: GPUBuffer, value: number): void {
+  device.queue.writeBuffer(buffer, 0, new Float32Array(buffer.size / 4).fill(value));
+}
+
+export async function readF32(device: GPUDevice, buffer: GPUBuffer, offsetFloats = 0, count = buffer.size / 4 - offsetFloats): Promise<Float32Array> {
+  return new Float32Array(await readBuffer(device, buffer, offsetFloats * 4, count * 4));
+}
+
+export async function readU32(device: GPUDevice, buffer: GPUBuffer, count = buffer.size / 4): Promise<Uint32Array> {
+  return new Uint32Array(await readBuffer(device, buffer, 0, count * 4));
+}
+
+/** Encodes one compute pass, submits it and waits for it. */
+export async function runPass(device: GPUDevice, encode: (pass: GPUComputePassEncoder) => void): Promise<void> {
+  const encoder = device.createCommandEncoder({ label: 'test' });
+  const pass = encoder.beginComputePass({ label: 'test pass' });
+  encode(pass);
+  pass.end();
+  device.queue.submit([encoder.finish()]);
+  await device.queue.onSubmittedWorkDone();
+}
+
+/** Elements [from, from+count) of a (rows, stride) array's rows, concatenated: picks columns out of xh. */
+export function columns(a: ArrayLike<number>, rows: number, stride: number, from: number, count: number): Float64Array {
+  const out = new Float64Array(rows * count);
+  for (let r = 0; r < rows; r++) for (let k = 0; k < count; k++) out[r * count + k] = a[r * stride + from + k];
+  return out;
+}
+
+/** Largest |gpu - ref|, for the measured-error diagnostics beside each tolerance. */
+export function maxAbsError(gpu: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let worst = 0;
   for (let i = 0; i < ref.length; i++) {
-    const excess = Math.abs(gpu[i] - ref[i]) - (atol + rtol * Math.abs(ref[i]));
-    if (!(excess <= 0) && (worst < 0 || !(excess <= worstExcess))) {
-      worst = i;
-      worstExcess = excess;
-    }
+    const e = Math.abs(gpu[i] - ref[i]);
+    if (!(e <= worst)) worst = e;
   }
-  if (worst >= 0) {
-    throw new Error(`${what}: element ${worst} is ${gpu[worst]}, reference ${ref[worst]} (atol ${atol}, rtol ${rtol})`);
+  return worst;
+}
+
+/** Asserts every element is the sentinel value (NaN matches NaN): the kernel left this region alone. */
+export function assertUntouched(what: string, a: ArrayLike<number>, value: number): void {
+  for (let i = 0; i < a.length; i++) {
+    if (!Object.is(a[i], value) && a[i] !== value) throw new Error(`${what}: element ${i} is ${a[i]}, expected it untouched (${value})`);
   }
 }
