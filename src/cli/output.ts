@@ -61,7 +61,7 @@ export function describeAdapterForUser(a: AdapterDescription): string[] {
 /** Runs a CLI main: a UserError prints its message and exits 2; other errors print their message and exit 1. */
 export function runMain(main: () => Promise<void>): void {
   main().then(
-    () => process.exit(0),
+    () => process.exit(typeof process.exitCode === "number" ? process.exitCode : 0),
     (e: unknown) => {
       const err = e instanceof Error ? e : new Error(String(e));
       if (err instanceof UserError) {

@@ -1,13 +1,36 @@
 // npm run train -- [flags]: train the LSTM on MNIST through WebGPU, then report test-set accuracy.
-import { rename, writeFile } from 'node:fs/promises';
+// Checkpoints (--checkpoint, --resume), Ctrl-C, lost devices and non-finite training are handled by
+// src/train/session.ts; this file wires it to files and the terminal.
+import { existsSync } from 'node:fs';
 import { splitTrainValidation } from '../data/dataset.ts';
 import { loadMnist, mnistClasses } from '../data/mnist.ts';
 import { createNodeGpu } from '../gpu/node-gpu.ts';
+import { readFileChecked, writeFileAtomic } from '../io/atomic-file.ts';
+import { type TrainingOptions, type TrainingState, checkResumeCompatible, decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint.ts';
 import { saveModelBytes } from '../io/model-file.ts';
 import { type ModelConfig, referenceModel } from '../train/model.ts';
-import { createTrainer, defaultAdam } from '../train/trainer.ts';
-import { parseTrainArgs, trainUsage } from './args.ts';
+import { runSession } from '../train/session.ts';
+import { defaultAdam } from '../train/trainer.ts';
+import { type TrainOptions, parseTrainArgs, trainUsage } from './args.ts';
 import { createReporter, describeAdapterForUser, runMain } from './output.ts';
+
+/** Options of a resumed run: flags given on the command line, else the checkpoint's. */
+function resumedOptions(opts: TrainOptions, saved: TrainingState): { hidden: number; options: TrainingOptions } {
+  const given = (flag: string): boolean => opts.explicit.includes(flag);
+  return {
+    hidden: given('hidden') ? opts.hidden : saved.config.hidden,
+    options: {
+      batch: given('batch') ? opts.batch : saved.options.batch,
+      lr: given('lr') ? opts.lr : saved.options.lr,
+      seed: given('seed') ? opts.seed : saved.options.seed,
+      clipNorm: given('clip-norm') ? opts.clipNorm : saved.options.clipNorm,
+    },
+  };
+}
+
+async function loadCheckpointFile(path: string): Promise<TrainingState> {
+  return decodeCheckpoint(await readFileChecked(path, 'checkpoint'), path);
+}
 
 runMain(async () => {
   const opts = parseTrainArgs(process.argv.slice(2));
@@ -16,39 +39,68 @@ runMain(async () => {
     return;
   }
   const out = createReporter(opts.json);
+  const resume = opts.resume ? await loadCheckpointFile(opts.resume) : undefined;
+  const checkpointPath = opts.checkpoint ?? opts.resume;
   const mnist = await loadMnist(opts.data);
   const { train, validation } = splitTrainValidation(mnist.train);
-  const model: ModelConfig = { ...referenceModel, steps: train.rows, inputSize: train.cols, hidden: opts.hidden, classes: mnistClasses };
-  const totalSteps = opts.steps ?? opts.epochs * Math.ceil(train.count / opts.batch);
+  const chosen = resume ? resumedOptions(opts, resume) : { hidden: opts.hidden, options: { batch: opts.batch, lr: opts.lr, seed: opts.seed, clipNorm: opts.clipNorm } };
+  const model: ModelConfig = { ...referenceModel, steps: train.rows, inputSize: train.cols, hidden: chosen.hidden, classes: mnistClasses };
+  if (resume) checkResumeCompatible(resume, { config: model, options: chosen.options }, opts.resume!);
+  const { batch } = chosen.options;
+  const totalSteps = opts.steps ?? opts.epochs * Math.ceil(train.count / batch);
 
-  const ctx = await createNodeGpu({ adapter: opts.adapter, log: (m) => process.stderr.write(`${m}\n`) });
-  describeAdapterForUser(ctx.adapter).forEach((l) => out.say(l));
-  out.say(`Model: LSTM T=${model.steps} I=${model.inputSize} H=${model.hidden} C=${model.classes}; batch ${opts.batch}, Adam lr ${opts.lr}, seed ${opts.seed}`);
-  out.say(`Data: ${train.count} training, ${validation.count} validation, ${mnist.test.count} test images; ${totalSteps} steps`);
+  let interrupted = false;
+  process.on('SIGINT', () => {
+    if (interrupted) process.exit(130); // a second Ctrl-C: stop now
+    interrupted = true;
+    out.say(checkpointPath ? 'Interrupted: saving a checkpoint after this step (Ctrl-C again to quit now)...' : 'Interrupted: stopping after this step...');
+  });
 
-  const trainer = await createTrainer(
-    ctx,
-    { model, batch: opts.batch, adam: { ...defaultAdam, lr: opts.lr }, seed: opts.seed },
-    { train, validation, test: mnist.test },
+  let adapterShown = false;
+  const createGpu = async () => {
+    const ctx = await createNodeGpu({ adapter: opts.adapter, log: (m) => process.stderr.write(`${m}\n`) });
+    if (!adapterShown) describeAdapterForUser(ctx.adapter).forEach((l) => out.say(l));
+    adapterShown = true;
+    return ctx;
+  };
+  out.say(`Model: LSTM T=${model.steps} I=${model.inputSize} H=${model.hidden} C=${model.classes}; batch ${batch}, Adam lr ${chosen.options.lr}, seed ${chosen.options.seed}` +
+    (chosen.options.clipNorm > 0 ? `, clip norm ${chosen.options.clipNorm}` : ''));
+  out.say(`Data: ${train.count} training, ${validation.count} validation, ${mnist.test.count} test images; ${totalSteps} steps` +
+    (resume ? `, resuming at step ${resume.step} from ${opts.resume}` : ''));
+  if (resume && resume.step >= totalSteps) out.say(`The checkpoint has ${resume.step} steps already, at or past --steps ${totalSteps}: nothing to train.`);
+
+  const result = await runSession(
+    {
+      model, adam: defaultAdam, options: chosen.options, totalSteps, logEvery: opts.logEvery,
+      checkpointEvery: checkpointPath ? opts.checkpointEvery : 0,
+      datasets: { train, validation, test: mnist.test },
+    },
+    {
+      createGpu,
+      say: (line) => out.say(line),
+      stopRequested: () => interrupted,
+      saveCheckpoint: checkpointPath ? (state) => writeFileAtomic(checkpointPath, encodeCheckpoint(state)) : undefined,
+      loadCheckpoint: checkpointPath ? async () => (existsSync(checkpointPath) ? loadCheckpointFile(checkpointPath) : undefined) : undefined,
+      onCheckpoint: (step) => out.event({ event: 'checkpoint', step, file: checkpointPath }),
+      onProgress: (step, rate, eta) => out.progress(step, totalSteps, rate, eta),
+      onStats: (s, rate, elapsed) => {
+        out.say(`Iter ${s.step * batch}, Minibatch Loss= ${s.loss.toFixed(6)}, Training Accuracy= ${s.accuracy.toFixed(5)}  (step ${s.step}/${totalSteps}, ${rate.toFixed(1)} samples/s)`);
+        out.event({ event: 'step', step: s.step, loss: s.loss, accuracy: s.accuracy, gradNorm: s.gradNorm, samplesPerSec: rate, elapsedSec: elapsed });
+      },
+    },
+    resume,
   );
-  out.say(`Plan: ${(trainer.plan.bytes / 2 ** 20).toFixed(1)} MiB of GPU buffers; ${2 * model.steps + 6} dispatches and 1 submit per step`);
-
-  const started = performance.now();
-  for (let s = 1; s <= totalSteps; s++) {
-    const log = s % opts.logEvery === 0 || s === 1 || s === totalSteps;
-    const stats = await trainer.trainStep({ stats: log });
-    const seconds = (performance.now() - started) / 1000;
-    const rate = (s * opts.batch) / seconds;
-    out.progress(s, totalSteps, rate, (totalSteps - s) * (seconds / s));
-    if (stats) {
-      out.say(`Iter ${s * opts.batch}, Minibatch Loss= ${stats.loss.toFixed(6)}, Training Accuracy= ${stats.accuracy.toFixed(5)}  (step ${s}/${totalSteps}, ${rate.toFixed(1)} samples/s)`);
-      out.event({ event: 'step', step: s, loss: stats.loss, accuracy: stats.accuracy, samplesPerSec: rate, elapsedSec: seconds });
-    }
+  const { trainer, ctx } = result;
+  if (result.outcome === 'interrupted') {
+    out.say(`Stopped at step ${trainer.step}${checkpointPath ? `; the checkpoint ${checkpointPath} holds it. Continue with --resume ${checkpointPath}` : ''}.`);
+    out.event({ event: 'interrupted', step: trainer.step, checkpoint: checkpointPath ?? null });
+    trainer.destroy();
+    ctx.destroy();
+    process.exitCode = 130;
+    return;
   }
-  await trainer.flush();
-  const trainSeconds = (performance.now() - started) / 1000;
-  const samplesPerSec = (totalSteps * opts.batch) / trainSeconds;
-  out.say(`Optimization Finished! ${totalSteps} steps in ${trainSeconds.toFixed(1)} s, ${samplesPerSec.toFixed(1)} samples/s`);
+  const samplesPerSec = (result.stepsRun * batch) / result.trainSeconds;
+  out.say(`Optimization Finished! ${result.stepsRun} steps in ${result.trainSeconds.toFixed(1)} s, ${samplesPerSec.toFixed(1)} samples/s`);
 
   const test = await trainer.evaluate('test');
   out.say(`Testing Accuracy: ${test.accuracy.toFixed(4)} on ${test.count} test images (loss ${test.loss.toFixed(4)})`);
@@ -56,18 +108,16 @@ runMain(async () => {
   if (opts.out) {
     const params = await trainer.readParams();
     const bytes = saveModelBytes(model, params, {
-      steps: String(totalSteps), batch: String(opts.batch), lr: String(opts.lr), seed: String(opts.seed),
+      steps: String(trainer.step), batch: String(batch), lr: String(chosen.options.lr), seed: String(chosen.options.seed),
       test_accuracy: test.accuracy.toFixed(4),
     });
-    const tmp = `${opts.out}.tmp-${process.pid}`;
-    await writeFile(tmp, bytes);
-    await rename(tmp, opts.out);
+    await writeFileAtomic(opts.out, bytes);
     out.say(`Saved the model to ${opts.out}`);
   }
   out.event({
-    event: 'done', testAccuracy: test.accuracy, testLoss: test.loss, steps: totalSteps, batch: opts.batch,
-    trainSeconds, samplesPerSec, dispatchesPerStep: trainer.dispatchesPerStep, submitsPerStep: trainer.submitsPerStep,
-    adapter: ctx.adapter, model: opts.out ?? null,
+    event: 'done', testAccuracy: test.accuracy, testLoss: test.loss, steps: trainer.step, batch,
+    trainSeconds: result.trainSeconds, samplesPerSec, dispatchesPerStep: trainer.dispatchesPerStep, submitsPerStep: trainer.submitsPerStep,
+    recoveries: result.recoveries, adapter: ctx.adapter, model: opts.out ?? null,
   });
   trainer.destroy();
   ctx.destroy();

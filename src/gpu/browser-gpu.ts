@@ -1,7 +1,7 @@
 // WebGPU in the browser: navigator.gpu, behind the same GpuContext as Node, so train/ never knows where
 // it runs. Shaders are bundled by Vite from shaders/*.wgsl as raw strings.
 import { UserError } from '../user-error.ts';
-import { type GpuContext, describeAdapter, requiredLimits, watchDevice } from './device.ts';
+import { type GpuContext, describeAdapter, makeContext, requiredLimits } from './device.ts';
 
 const sources = import.meta.glob('../../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
 
@@ -22,6 +22,5 @@ export async function createBrowserGpu(opts: { log?: (m: string) => void } = {})
   if (!adapter) throw new UserError('navigator.gpu.requestAdapter() found no adapter: WebGPU is blocked or unsupported on this machine.');
   const features: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
   const device = await adapter.requestDevice({ label: 'webgpu-lstm', requiredLimits: requiredLimits(adapter), requiredFeatures: features });
-  const failure = watchDevice(device, opts.log ?? ((m) => console.error(m)));
-  return { device, adapter: describeAdapter(adapter, 'browser'), shaders: browserShaderSource, failure, destroy: () => device.destroy() };
+  return makeContext(device, describeAdapter(adapter, 'browser'), browserShaderSource, opts.log ?? ((m) => console.error(m)));
 }

@@ -12,13 +12,55 @@ export interface AdapterDescription {
   runtime: 'node' | 'browser';
 }
 
+/** GPU memory the engine holds: every buffer it makes goes through GpuContext.createBuffer. */
+export interface MemoryCounts {
+  liveBuffers: number;
+  liveBytes: number;
+  peakBytes: number;
+}
+
 export interface GpuContext {
   device: GPUDevice;
   adapter: AdapterDescription;
   shaders: ShaderSource;
   /** Set once the device is lost or reports an uncaptured error; the trainer checks it at every await. */
   failure(): Error | undefined;
+  /** Creates a buffer counted in `memory` until it is destroyed. */
+  createBuffer(desc: GPUBufferDescriptor): GPUBuffer;
+  readonly memory: MemoryCounts;
+  /** Ends the context on purpose (a device destroyed any other way counts as lost). */
   destroy(): void;
+}
+
+/** The context both runtimes hand out: failure watch, memory accounting, deliberate destroy. */
+export function makeContext(device: GPUDevice, adapter: AdapterDescription, shaders: ShaderSource, log: (m: string) => void): GpuContext {
+  let deliberate = false;
+  const failure = watchDevice(device, log, () => deliberate);
+  const memory: MemoryCounts = { liveBuffers: 0, liveBytes: 0, peakBytes: 0 };
+  return {
+    device, adapter, shaders, failure, memory,
+    createBuffer(desc) {
+      const buffer = device.createBuffer(desc);
+      const destroy = buffer.destroy.bind(buffer);
+      let live = true;
+      memory.liveBuffers += 1;
+      memory.liveBytes += buffer.size;
+      memory.peakBytes = Math.max(memory.peakBytes, memory.liveBytes);
+      buffer.destroy = () => {
+        if (live) {
+          live = false;
+          memory.liveBuffers -= 1;
+          memory.liveBytes -= buffer.size;
+        }
+        destroy();
+      };
+      return buffer;
+    },
+    destroy() {
+      deliberate = true;
+      device.destroy();
+    },
+  };
 }
 
 /** The limits a training plan may need above WebGPU's defaults: ask for all the adapter has. */
@@ -51,24 +93,24 @@ export function adapterLabel(a: AdapterDescription): string {
   return [a.vendor, a.architecture, a.description || a.device].filter(Boolean).join(' / ');
 }
 
+/** A lost device or an uncaptured GPU error: the trainer stops at its next await and says why. */
+export class GpuFailure extends Error {
+  override name = 'GpuFailure';
+}
+
 /** Surfaces device loss and uncaptured errors: logs them with their message and remembers the first. */
-export function watchDevice(device: GPUDevice, log: (message: string) => void): () => Error | undefined {
+export function watchDevice(device: GPUDevice, log: (message: string) => void, deliberate: () => boolean): () => Error | undefined {
   let failure: Error | undefined;
-  let destroyed = false;
   device.lost.then((info) => {
-    if (destroyed || info.reason === 'destroyed') return;
-    failure ??= new Error(`GPU device lost: ${info.message || info.reason}`);
+    if (deliberate()) return;
+    failure ??= new GpuFailure(`GPU device lost (${info.reason}): ${info.message || 'no message'}`);
     log(failure.message);
   });
   device.addEventListener('uncapturederror', (event) => {
+    if (deliberate()) return;
     const message = `GPU error: ${(event as GPUUncapturedErrorEvent).error.message}`;
-    failure ??= new Error(message);
+    failure ??= new GpuFailure(message);
     log(message);
   });
-  const original = device.destroy.bind(device);
-  device.destroy = () => {
-    destroyed = true;
-    original();
-  };
   return () => failure;
 }

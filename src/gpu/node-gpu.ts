@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../user-error.ts';
-import { type GpuContext, describeAdapter, requiredLimits, watchDevice } from './device.ts';
+import { type GpuContext, describeAdapter, makeContext, requiredLimits } from './device.ts';
 
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const lavapipeIcd = join(projectRoot, '.cache', 'lavapipe', 'lvp_icd.json');
@@ -108,12 +108,5 @@ export async function nodeShaderSource(name: string): Promise<string> {
 export async function createNodeGpu(opts: { adapter?: string; log?: (m: string) => void } = {}): Promise<GpuContext> {
   const adapter = await chooseAdapter(opts.adapter);
   const device = await adapter.requestDevice({ label: 'webgpu-lstm', requiredLimits: requiredLimits(adapter) });
-  const failure = watchDevice(device, opts.log ?? ((m) => console.error(m)));
-  return {
-    device,
-    adapter: describeAdapter(adapter, 'node'),
-    shaders: nodeShaderSource,
-    failure,
-    destroy: () => device.destroy(),
-  };
+  return makeContext(device, describeAdapter(adapter, 'node'), nodeShaderSource, opts.log ?? ((m) => console.error(m)));
 }

@@ -19,14 +19,24 @@ export function biasCorrectedRate(h: AdamHyper, step: number): number {
 
 const maxGroupsX = 32768; // the grid is linearised in the shader; y takes the rest
 
-export const adam: KernelSpec<AdamHyper & { step: number }> = {
+export interface AdamStep extends AdamHyper {
+  /** Clip gradients to this global norm; 0 for no clipping. */
+  clipNorm: number;
+  /** The step's number, from 1. */
+  step: number;
+}
+
+export const adam: KernelSpec<AdamStep> = {
   name: 'adam',
   overrides: { WG_X: 64 },
   bindingBytes: (d) => {
     const bytes = paramFloats(d) * f32Bytes;
-    return { grads: bytes, weights: bytes, m: bytes, v: bytes };
+    return { grads: bytes, weights: bytes, m: bytes, v: bytes, status: 8 };
   },
-  params: (d, h) => ({ count: paramFloats(d) / 4, lr_t: biasCorrectedRate(h, h.step), beta1: h.beta1, beta2: h.beta2, eps: h.eps }),
+  params: (d, h) => ({
+    count: paramFloats(d) / 4, step: h.step, lr_t: biasCorrectedRate(h, h.step),
+    beta1: h.beta1, beta2: h.beta2, eps: h.eps, clip_norm: h.clipNorm,
+  }),
   workgroups: (d, o) => {
     const groups = ceilDiv(paramFloats(d) / 4, o.WG_X);
     const x = Math.min(groups, maxGroupsX);

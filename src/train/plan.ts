@@ -3,7 +3,8 @@
 import type { ImageSet } from '../data/dataset.ts';
 import { type Kernel, createKernel, makeBindGroup, packUniform } from '../gpu/kernel.ts';
 import type { GpuContext } from '../gpu/device.ts';
-import { type AdamHyper, adam, paramFloats } from '../kernels/adam.ts';
+import { type AdamHyper, type AdamStep, adam, paramFloats } from '../kernels/adam.ts';
+import { gradNorm, statusBytes } from '../kernels/grad_norm.ts';
 import { type Dims, f32Bytes, packedBytes, xhWidth } from '../kernels/dims.ts';
 import { gatherBatch } from '../kernels/gather_batch.ts';
 import { inputProjection } from '../kernels/input_projection.ts';
@@ -38,7 +39,8 @@ export interface Kernels {
   outputWeightGrad: Kernel;
   lstmCellBackward: Kernel<{ t: number }>;
   lstmWeightGrad: Kernel;
-  adam: Kernel<AdamHyper & { step: number }>;
+  gradNorm: Kernel;
+  adam: Kernel<AdamStep>;
 }
 
 export interface Plan {
@@ -57,6 +59,7 @@ export interface Plan {
     outputWeightGrad: GPUBindGroup;
     lstmCellBackward: GPUBindGroup[];
     lstmWeightGrad: GPUBindGroup;
+    gradNorm: GPUBindGroup;
     adam: GPUBindGroup;
   };
   /** Byte offset of the adam uniform slot, rewritten each step with the step counter. */
@@ -68,7 +71,7 @@ export interface Plan {
 
 type BufferName =
   | 'params' | 'grads' | 'adamM' | 'adamV' | 'uniforms' | 'batchIndex' | 'xh' | 'xw' | 'gates' | 'cs'
-  | 'labels' | 'logits' | 'dlogits' | 'stats' | 'dgates' | 'dc';
+  | 'labels' | 'logits' | 'dlogits' | 'stats' | 'dgates' | 'dc' | 'status';
 
 const uniformSlot = 256; // minUniformBufferOffsetAlignment
 
@@ -91,6 +94,7 @@ export function bufferSizes(d: Dims): Record<Exclude<BufferName, 'uniforms'>, nu
     dlogits: d.batch * d.classes * f32Bytes,
     stats: d.batch * 2 * f32Bytes,
     dc: d.batch * d.hidden * f32Bytes,
+    status: statusBytes,
   };
 }
 
@@ -111,7 +115,7 @@ export function checkLimits(d: Dims, limits: GPUSupportedLimits, datasets: Recor
     }
   }
   const maxGroups = limits.maxComputeWorkgroupsPerDimension;
-  for (const spec of [gatherBatch, inputProjection, lstmCellForward, softmaxCrossEntropy, outputWeightGrad, lstmCellBackward, lstmWeightGrad, adam]) {
+  for (const spec of [gatherBatch, inputProjection, lstmCellForward, softmaxCrossEntropy, outputWeightGrad, lstmCellBackward, lstmWeightGrad, gradNorm, adam]) {
     const grid = spec.workgroups(d, spec.overrides);
     const size = Object.values(spec.overrides).reduce((a, b) => a * b, 1);
     if (size > limits.maxComputeInvocationsPerWorkgroup) {
@@ -145,7 +149,7 @@ export async function createPlan(ctx: GpuContext, opts: PlanOptions): Promise<Pl
 
   const owned: GPUBuffer[] = [];
   const buffer = (label: string, size: number, usage: number): GPUBuffer => {
-    const b = device.createBuffer({ label, size: Math.max(16, Math.ceil(size / 16) * 16), usage });
+    const b = ctx.createBuffer({ label, size: Math.max(16, Math.ceil(size / 16) * 16), usage });
     owned.push(b);
     return b;
   };
@@ -162,10 +166,11 @@ export async function createPlan(ctx: GpuContext, opts: PlanOptions): Promise<Pl
     outputWeightGrad: await createKernel(device, outputWeightGrad, ctx.shaders, d),
     lstmCellBackward: await createKernel(device, lstmCellBackward, ctx.shaders, d),
     lstmWeightGrad: await createKernel(device, lstmWeightGrad, ctx.shaders, d),
+    gradNorm: await createKernel(device, gradNorm, ctx.shaders, d),
     adam: await createKernel(device, adam, ctx.shaders, d),
   };
 
-  const slots = 2 * d.steps + 6;
+  const slots = 2 * d.steps + 7;
   const b = {} as Record<BufferName, GPUBuffer>;
   for (const [name, size] of Object.entries(sizes)) b[name as BufferName] = buffer(name, size, STORAGE);
   b.uniforms = buffer('uniforms', slots * uniformSlot, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
@@ -230,12 +235,15 @@ export async function createPlan(ctx: GpuContext, opts: PlanOptions): Promise<Pl
       params: slot(k.lstmWeightGrad, k.lstmWeightGrad.spec.params(d)),
       xh: whole(b.xh), dgates: whole(b.dgates), dw: lstmBlock(b.grads),
     }, 'lstm_weight_grad'),
+    gradNorm: makeBindGroup(device, k.gradNorm, d, {
+      params: slot(k.gradNorm, k.gradNorm.spec.params(d)), grads: whole(b.grads), status: whole(b.status),
+    }, 'grad_norm'),
     adam: undefined as unknown as GPUBindGroup,
   };
   const adamSlot = nextSlot * uniformSlot;
   groups.adam = makeBindGroup(device, k.adam, d, {
-    params: slot(k.adam, k.adam.spec.params(d, { ...opts.adam, step: 1 })),
-    grads: whole(b.grads), weights: whole(b.params), m: whole(b.adamM), v: whole(b.adamV),
+    params: slot(k.adam, k.adam.spec.params(d, { ...opts.adam, clipNorm: 0, step: 1 })),
+    grads: whole(b.grads), weights: whole(b.params), m: whole(b.adamM), v: whole(b.adamV), status: whole(b.status),
   }, 'adam');
   device.queue.writeBuffer(b.uniforms, 0, uniformsData);
 

@@ -1,5 +1,6 @@
 // Reading GPU buffers back to the CPU without stalling: copies are encoded with the work that produces
 // them, into mappable buffers made in advance, and mapped when the caller wants the values.
+import type { GpuContext } from '../gpu/device.ts';
 
 /** Copies `size` bytes of `source` into a fresh mappable buffer, waits, and returns them (not for the loop). */
 export async function readBuffer(device: GPUDevice, source: GPUBuffer, offset = 0, size = source.size - offset): Promise<ArrayBuffer> {
@@ -17,8 +18,8 @@ export async function readBuffer(device: GPUDevice, source: GPUBuffer, offset = 
 
 /** A small ring of mappable buffers, each taking one copy per step when the caller wants its values. */
 export interface ReadbackSlot {
-  /** Encodes the copy of the source's first `size` bytes into this slot. */
-  encodeCopy(encoder: GPUCommandEncoder, source: GPUBuffer): void;
+  /** Encodes a copy of the source's first `size` bytes into this slot at `offset`. */
+  encodeCopy(encoder: GPUCommandEncoder, source: GPUBuffer, offset: number, size: number): void;
   /** After the submit: maps the slot and returns its bytes, freeing the slot again. */
   read(): Promise<ArrayBuffer>;
 }
@@ -29,9 +30,9 @@ export interface ReadbackRing {
   destroy(): void;
 }
 
-export function createReadbackRing(device: GPUDevice, label: string, size: number, slots = 3): ReadbackRing {
+export function createReadbackRing(ctx: GpuContext, label: string, size: number, slots = 3): ReadbackRing {
   const ring = Array.from({ length: slots }, (_, i) => ({
-    buffer: device.createBuffer({ label: `${label} readback ${i}`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+    buffer: ctx.createBuffer({ label: `${label} readback ${i}`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
     busy: Promise.resolve() as Promise<unknown>,
   }));
   let next = 0;
@@ -41,7 +42,7 @@ export function createReadbackRing(device: GPUDevice, label: string, size: numbe
       next = (next + 1) % slots;
       await slot.busy;
       return {
-        encodeCopy: (encoder, source) => encoder.copyBufferToBuffer(source, 0, slot.buffer, 0, size),
+        encodeCopy: (encoder, source, offset, bytes) => encoder.copyBufferToBuffer(source, 0, slot.buffer, offset, bytes),
         read: () => {
           const read = (async () => {
             await slot.buffer.mapAsync(GPUMapMode.READ);

@@ -26,9 +26,12 @@ function splitmix32(seed: number): () => number {
 
 export function createRng(seed: number): Rng {
   const mix = splitmix32(seed);
-  return rngFromState([mix(), mix(), mix(), mix()]);
+  const rng = rngFromState([mix(), mix(), mix(), mix()]);
+  for (let i = 0; i < 12; i++) rng.next(); // warm-up, as sfc32's author recommends
+  return rng;
 }
 
+/** A generator that continues exactly where the one whose state() this was left off. */
 export function rngFromState(initial: number[]): Rng {
   let [a, b, c, d] = initial.map((v) => v >>> 0);
   const u32 = (): number => {
@@ -40,7 +43,6 @@ export function rngFromState(initial: number[]): Rng {
     c = (c + t) >>> 0;
     return t;
   };
-  for (let i = 0; i < 12; i++) u32();
   const next = (): number => u32() / 4294967296;
   return {
     next,

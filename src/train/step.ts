@@ -1,6 +1,6 @@
-// Encode every step: the dispatches of a training step (or an inference pass) over a plan, in order,
-// into one compute pass. One dispatch per kernel, and one per timestep forward and backward:
-// 2T + 6 dispatches per training step.
+// Encode every step: the dispatches of a training step (or an inference pass) over a plan, in order.
+// One dispatch per kernel, and one per timestep forward and backward: 2T + 7 dispatches per training
+// step, in five phases that the profiler (timing.ts) can also time one pass each.
 import { dispatch } from '../gpu/kernel.ts';
 import type { Plan } from './plan.ts';
 
@@ -9,37 +9,52 @@ export interface EncodeCounts {
   dispatches: number;
 }
 
-/** Forward pass over the batch in batchIndex of a dataset: gather, input projection, T cells, loss. */
+export const phases = ['forward', 'loss', 'backward', 'weightGradients', 'optimizer'] as const;
+export type Phase = (typeof phases)[number];
+
+/** Encodes one phase of a training step; `dataset` names the plan's dataset the batch is gathered from. */
+export function encodePhase(plan: Plan, phase: Phase, pass: GPUComputePassEncoder, dataset: string, counts: EncodeCounts): void {
+  const { kernels: k, groups: g, dims: d } = plan;
+  const run = (kernel: Parameters<typeof dispatch>[1], group: GPUBindGroup): void => {
+    dispatch(pass, kernel, group, d);
+    counts.dispatches += 1;
+  };
+  switch (phase) {
+    case 'forward': {
+      const data = plan.datasets[dataset];
+      if (!data) throw new Error(`no dataset named ${dataset} in this plan (have: ${Object.keys(plan.datasets).join(', ')})`);
+      run(k.gatherBatch, data.gather);
+      run(k.inputProjection, g.inputProjection);
+      for (let t = 0; t < d.steps; t++) run(k.lstmCellForward, g.lstmCellForward[t]);
+      return;
+    }
+    case 'loss':
+      run(k.softmaxCrossEntropy, g.softmaxCrossEntropy);
+      return;
+    case 'backward':
+      run(k.outputWeightGrad, g.outputWeightGrad);
+      for (let t = d.steps - 1; t >= 0; t--) run(k.lstmCellBackward, g.lstmCellBackward[t]);
+      return;
+    case 'weightGradients':
+      run(k.lstmWeightGrad, g.lstmWeightGrad);
+      return;
+    case 'optimizer':
+      // The gradients' global norm (for clipping and the non-finite guard), then Adam.
+      run(k.gradNorm, g.gradNorm);
+      run(k.adam, g.adam);
+      return;
+  }
+}
+
+/** Forward pass and loss over the batch in batchIndex of a dataset (inference and evaluation). */
 export function encodeForward(plan: Plan, pass: GPUComputePassEncoder, dataset: string, counts: EncodeCounts): void {
-  const { kernels: k, groups: g, dims: d } = plan;
-  const data = plan.datasets[dataset];
-  if (!data) throw new Error(`no dataset named ${dataset} in this plan (have: ${Object.keys(plan.datasets).join(', ')})`);
-  dispatch(pass, k.gatherBatch, data.gather, d);
-  dispatch(pass, k.inputProjection, g.inputProjection, d);
-  for (let t = 0; t < d.steps; t++) dispatch(pass, k.lstmCellForward, g.lstmCellForward[t], d);
-  dispatch(pass, k.softmaxCrossEntropy, g.softmaxCrossEntropy, d);
-  counts.dispatches += d.steps + 3;
+  encodePhase(plan, 'forward', pass, dataset, counts);
+  encodePhase(plan, 'loss', pass, dataset, counts);
 }
 
-/** Backward pass and weight gradients (after encodeForward): output layer, T cells in reverse, LSTM weights. */
-export function encodeBackward(plan: Plan, pass: GPUComputePassEncoder, counts: EncodeCounts): void {
-  const { kernels: k, groups: g, dims: d } = plan;
-  dispatch(pass, k.outputWeightGrad, g.outputWeightGrad, d);
-  for (let t = d.steps - 1; t >= 0; t--) dispatch(pass, k.lstmCellBackward, g.lstmCellBackward[t], d);
-  dispatch(pass, k.lstmWeightGrad, g.lstmWeightGrad, d);
-  counts.dispatches += d.steps + 2;
-}
-
-export function encodeAdam(plan: Plan, pass: GPUComputePassEncoder, counts: EncodeCounts): void {
-  dispatch(pass, plan.kernels.adam, plan.groups.adam, plan.dims);
-  counts.dispatches += 1;
-}
-
-/** One whole training step on the batch already written to batchIndex, Adam's step counter written too. */
+/** One whole training step on the batch already written to batchIndex, Adam's uniform written too. */
 export function encodeTrainStep(plan: Plan, encoder: GPUCommandEncoder, dataset: string, counts: EncodeCounts): void {
   const pass = encoder.beginComputePass({ label: 'train step' });
-  encodeForward(plan, pass, dataset, counts);
-  encodeBackward(plan, pass, counts);
-  encodeAdam(plan, pass, counts);
+  for (const phase of phases) encodePhase(plan, phase, pass, dataset, counts);
   pass.end();
 }

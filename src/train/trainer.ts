@@ -1,15 +1,19 @@
 // The training loop's engine: a plan, the data order, Adam's step counter, and asynchronous readback.
-// Each step writes only the batch indices and Adam's uniform, encodes its dispatches into one command
-// buffer and submits once. It runs the same in Node and in the browser.
+// Each step writes only the batch indices and Adam's uniform (step counter and its learning rate),
+// encodes its dispatches into one command buffer and submits once. It runs the same in Node and in the
+// browser.
 import type { ImageSet } from '../data/dataset.ts';
 import { packUniform } from '../gpu/kernel.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import type { AdamHyper } from '../kernels/adam.ts';
+import { statusBytes } from '../kernels/grad_norm.ts';
+import { UserError } from '../user-error.ts';
+import { type DataOrder, type DataOrderState, createDataOrder, restoreDataOrder } from './data-order.ts';
 import { initParams } from './init.ts';
 import { type ModelConfig, type Tensors, packParams, unpackParams } from './model.ts';
 import { type Plan, createPlan } from './plan.ts';
 import { createReadbackRing, readBuffer } from './readback.ts';
-import { type Rng, createRng, permutation } from './rng.ts';
+import { createRng } from './rng.ts';
 import { type EncodeCounts, encodeForward, encodeTrainStep } from './step.ts';
 
 export interface TrainConfig {
@@ -17,15 +21,29 @@ export interface TrainConfig {
   batch: number;
   adam: AdamHyper;
   seed: number;
+  /** Clip gradients to this global norm; 0 or absent for no clipping. */
+  clipNorm?: number;
 }
 
 /** TensorFlow's AdamOptimizer defaults with the tutorial's learning rate. */
 export const defaultAdam: AdamHyper = { lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
 
+/** Everything a run needs to continue exactly where it was (config and options aside). */
+export interface EngineState {
+  /** Optimizer steps done. */
+  step: number;
+  params: Tensors;
+  adamM: Tensors;
+  adamV: Tensors;
+  dataOrder: DataOrderState;
+}
+
 export interface StepStats {
   step: number;
   loss: number;
   accuracy: number;
+  /** Global norm of this step's gradients, before clipping. */
+  gradNorm: number;
 }
 
 export interface EvalResult {
@@ -34,23 +52,37 @@ export interface EvalResult {
   accuracy: number;
 }
 
+/** Training stopped because a loss or gradient became NaN or infinite; the weights are the last good ones. */
+export class TrainingDiverged extends UserError {
+  override name = 'TrainingDiverged';
+  constructor(readonly step: number) {
+    super(
+      `the loss or gradients became NaN or infinite at step ${step}; training stopped there, and the weights ` +
+        `are those after step ${step - 1}. Try a lower --lr, or --clip-norm (e.g. 5).`,
+    );
+  }
+}
+
 export interface Trainer {
   plan: Plan;
-  /** Training steps submitted so far. */
+  /** Training steps submitted so far (from the start of the run, resumed runs included). */
   readonly step: number;
   /** Per training step, counted while encoding. */
   readonly dispatchesPerStep: number;
   readonly submitsPerStep: number;
   /**
    * Runs one training step on the next minibatch of the shuffled order (or on `indices`). With
-   * `stats`, resolves with the step's minibatch loss and accuracy once the GPU has finished it; without,
-   * resolves once few enough steps are in flight.
+   * `stats`, resolves with the step's minibatch loss and accuracy once the GPU has finished it (and
+   * throws TrainingDiverged if any step so far went non-finite); without, resolves once few enough
+   * steps are in flight.
    */
   trainStep(opts?: { indices?: Uint32Array; stats?: boolean }): Promise<StepStats | undefined>;
   /** Loss and accuracy over a whole dataset, forward only, in batches of B. */
   evaluate(dataset: string): Promise<EvalResult>;
-  /** Waits for all submitted work and throws the device's failure if there was one. */
+  /** Waits for all submitted work; throws the device's failure, or TrainingDiverged. */
   flush(): Promise<void>;
+  /** The full state after the last submitted step (waits for it); throws TrainingDiverged. */
+  saveState(): Promise<EngineState>;
   readParams(): Promise<Tensors>;
   readGrads(): Promise<Tensors>;
   writeParams(t: Tensors<Float32Array | Float64Array>): void;
@@ -63,33 +95,54 @@ export async function createTrainer(
   ctx: GpuContext,
   cfg: TrainConfig,
   datasets: Record<string, ImageSet>,
-  initial?: Tensors<Float32Array | Float64Array>,
+  start?: Tensors<Float32Array | Float64Array> | EngineState,
 ): Promise<Trainer> {
   const { device } = ctx;
   const plan = await createPlan(ctx, { model: cfg.model, batch: cfg.batch, adam: cfg.adam, datasets });
   const B = cfg.batch;
   const statsBytes = B * 2 * 4;
-  const statsRing = createReadbackRing(device, 'stats', statsBytes);
+  const statsRing = createReadbackRing(ctx, 'stats', statsBytes + statusBytes);
   const indices = new Uint32Array(B);
   const evalReadback = new Map<string, GPUBuffer>();
-  const order = datasets.train ? createDataOrder(datasets.train.count, createRng(cfg.seed ^ 0x9e3779b9)) : undefined;
+  const resume = start && 'dataOrder' in start ? start : undefined;
+  let order: DataOrder | undefined;
+  if (datasets.train) {
+    order = resume
+      ? restoreDataOrder(datasets.train.count, resume.dataOrder)
+      : createDataOrder(datasets.train.count, createRng(cfg.seed ^ 0x9e3779b9));
+  }
   const inFlight: Promise<unknown>[] = [];
-  let step = 0;
+  let step = resume?.step ?? 0;
   let dispatchesPerStep = 0;
 
+  const zeros = new Float32Array(plan.layout.length);
   const writeParams = (t: Tensors<Float32Array | Float64Array>): void => {
     device.queue.writeBuffer(plan.buffers.params, 0, packParams(cfg.model, t));
-    for (const moment of [plan.buffers.adamM, plan.buffers.adamV]) device.queue.writeBuffer(moment, 0, new Float32Array(plan.layout.length));
+    for (const moment of [plan.buffers.adamM, plan.buffers.adamV]) device.queue.writeBuffer(moment, 0, zeros);
   };
-  writeParams(initial ?? initParams(cfg.model, cfg.seed));
+  if (resume) {
+    device.queue.writeBuffer(plan.buffers.params, 0, packParams(cfg.model, resume.params));
+    device.queue.writeBuffer(plan.buffers.adamM, 0, packParams(cfg.model, resume.adamM));
+    device.queue.writeBuffer(plan.buffers.adamV, 0, packParams(cfg.model, resume.adamV));
+  } else {
+    writeParams((start as Tensors | undefined) ?? initParams(cfg.model, cfg.seed));
+  }
 
   const check = (): void => {
     const failure = ctx.failure();
     if (failure) throw failure;
   };
+  const checkStatus = (data: ArrayBuffer, offset: number): number => {
+    const status = new DataView(data, offset, statusBytes);
+    const badStep = status.getUint32(4, true);
+    if (badStep !== 0) throw new TrainingDiverged(badStep);
+    return status.getFloat32(0, true);
+  };
+  const readStatus = async (): Promise<number> => checkStatus(await readBuffer(device, plan.buffers.status), 0);
+  const readTensors = async (buffer: GPUBuffer): Promise<Tensors> => unpackParams(cfg.model, new Float32Array(await readBuffer(device, buffer)));
 
   const summarize = (data: ArrayBuffer, count: number): { loss: number; accuracy: number } => {
-    const s = new Float32Array(data);
+    const s = new Float32Array(data, 0, 2 * count);
     let loss = 0;
     let correct = 0;
     for (let b = 0; b < count; b++) {
@@ -97,6 +150,12 @@ export async function createTrainer(
       correct += s[2 * b + 1];
     }
     return { loss: loss / count, accuracy: correct / count };
+  };
+
+  const flush = async (): Promise<void> => {
+    await device.queue.onSubmittedWorkDone();
+    inFlight.length = 0;
+    check();
   };
 
   return {
@@ -116,7 +175,7 @@ export async function createTrainer(
         throw new Error('trainStep: this trainer has no dataset named train');
       }
       step += 1;
-      const adamUniform = packUniform(plan.kernels.adam, plan.kernels.adam.spec.params(plan.dims, { ...cfg.adam, step }));
+      const adamUniform = packUniform(plan.kernels.adam, plan.kernels.adam.spec.params(plan.dims, { ...cfg.adam, clipNorm: cfg.clipNorm ?? 0, step }));
       device.queue.writeBuffer(plan.buffers.batchIndex, 0, indices);
       device.queue.writeBuffer(plan.buffers.uniforms, plan.adamSlot, adamUniform);
       const slot = opts.stats ? await statsRing.acquire() : undefined;
@@ -124,13 +183,15 @@ export async function createTrainer(
       const counts: EncodeCounts = { dispatches: 0 };
       encodeTrainStep(plan, encoder, 'train', counts);
       dispatchesPerStep = counts.dispatches;
-      slot?.encodeCopy(encoder, plan.buffers.stats);
+      slot?.encodeCopy(encoder, plan.buffers.stats, 0, statsBytes);
+      slot?.encodeCopy(encoder, plan.buffers.status, statsBytes, statusBytes);
       device.queue.submit([encoder.finish()]);
       const thisStep = step;
       if (slot) {
-        const stats = summarize(await slot.read(), B);
+        const data = await slot.read();
         check();
-        return { step: thisStep, ...stats };
+        const gradNorm = checkStatus(data, statsBytes);
+        return { step: thisStep, gradNorm, ...summarize(data, B) };
       }
       inFlight.push(device.queue.onSubmittedWorkDone());
       while (inFlight.length > maxInFlight) await inFlight.shift();
@@ -145,7 +206,7 @@ export async function createTrainer(
       const batches = Math.ceil(n / B);
       let readback = evalReadback.get(dataset);
       if (!readback) {
-        readback = device.createBuffer({ label: `${dataset} eval readback`, size: batches * statsBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+        readback = ctx.createBuffer({ label: `${dataset} eval readback`, size: batches * statsBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
         evalReadback.set(dataset, readback);
       }
       for (let i = 0; i < batches; i++) {
@@ -168,45 +229,28 @@ export async function createTrainer(
     },
 
     async flush() {
-      await device.queue.onSubmittedWorkDone();
-      inFlight.length = 0;
-      check();
+      await flush();
+      await readStatus();
     },
-    readParams: async () => unpackParams(cfg.model, new Float32Array(await readBuffer(device, plan.buffers.params))),
-    readGrads: async () => unpackParams(cfg.model, new Float32Array(await readBuffer(device, plan.buffers.grads))),
+    async saveState() {
+      await flush();
+      await readStatus();
+      if (!order) throw new Error('saveState: this trainer has no dataset named train');
+      return {
+        step,
+        params: await readTensors(plan.buffers.params),
+        adamM: await readTensors(plan.buffers.adamM),
+        adamV: await readTensors(plan.buffers.adamV),
+        dataOrder: order.state(),
+      };
+    },
+    readParams: () => readTensors(plan.buffers.params),
+    readGrads: () => readTensors(plan.buffers.grads),
     writeParams,
     destroy() {
       statsRing.destroy();
       evalReadback.forEach((b) => b.destroy());
       plan.destroy();
     },
-  };
-}
-
-/**
- * Minibatches drawn from a per-epoch shuffle; a batch that runs past the end of an epoch takes the
- * rest of it and continues with the next epoch's shuffle (as the tutorial's loader did).
- */
-export interface DataOrder {
-  fill(target: Uint32Array): void;
-  readonly epoch: number;
-}
-
-export function createDataOrder(count: number, rng: Rng): DataOrder {
-  let perm = permutation(count, rng);
-  let position = 0;
-  let epoch = 0;
-  return {
-    fill(target) {
-      for (let i = 0; i < target.length; i++) {
-        if (position === count) {
-          perm = permutation(count, rng);
-          position = 0;
-          epoch += 1;
-        }
-        target[i] = perm[position++];
-      }
-    },
-    get epoch() { return epoch; },
   };
 }

@@ -31,7 +31,7 @@ function randomGrads(m: ModelConfig, seed: number): Tensors {
 
 function writeAdamUniform(plan: Plan, hyper: AdamHyper, step: number): void {
   const k = plan.kernels.adam;
-  plan.ctx.device.queue.writeBuffer(plan.buffers.uniforms, plan.adamSlot, packUniform(k, k.spec.params(plan.dims, { ...hyper, step })));
+  plan.ctx.device.queue.writeBuffer(plan.buffers.uniforms, plan.adamSlot, packUniform(k, k.spec.params(plan.dims, { ...hyper, clipNorm: 0, step })));
 }
 
 /**

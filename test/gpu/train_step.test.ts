@@ -63,7 +63,7 @@ for (const [ci, { shape: s, adam }] of cases.entries()) {
           adamStep(p64, bw.grads, adamState, adam);
           for (const name of tensorNames) for (let k = 0; k < p64[name].length; k++) moved[name][k] += Math.abs(p64[name][k] - before[name][k]);
         }
-        assert.equal(tr.dispatchesPerStep, 2 * s.model.steps + 6, 'dispatches per step: 2T + 6');
+        assert.equal(tr.dispatchesPerStep, 2 * s.model.steps + 7, "dispatches per step: 2T + 7");
         const p = await tr.readParams();
         let worst = 0;
         for (const name of tensorNames) {

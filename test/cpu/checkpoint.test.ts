@@ -1,0 +1,576 @@
+// Training checkpoints: CRC-32, bit-exact round trips, the checksum design, refusals with their messages,
+// resume compatibility, and fuzzing (every truncation, every single-bit flip, random multi-bit flips, header
+// edits, garbage): every damaged file must be refused with a UserError, never decoded into a state.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { crc32 as zlibCrc32 } from 'node:zlib';
+import {
+  type TrainingState,
+  checkResumeCompatible,
+  checkpointFormat,
+  decodeCheckpoint,
+  encodeCheckpoint,
+} from '../../src/io/checkpoint.ts';
+import { crc32, crc32Hex } from '../../src/io/crc32.ts';
+import { saveModelBytes } from '../../src/io/model-file.ts';
+import { decodeSafetensors } from '../../src/io/safetensors.ts';
+import { type ModelConfig, type Tensors, referenceModel, tensorNames, tensorShapes, tensorSize } from '../../src/train/model.ts';
+import { type Rng, createRng } from '../../src/train/rng.ts';
+import { UserError } from '../../src/user-error.ts';
+
+const ascii = (s: string) => new TextEncoder().encode(s);
+
+function throwsUserError(fn: () => unknown, pattern: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof UserError, `expected a UserError, got ${String(e)}`);
+    assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+const small: ModelConfig = { steps: 3, inputSize: 2, hidden: 3, classes: 2, forgetBias: 1 };
+
+/** A state whose tensors hold awkward values: -0, the smallest and largest denormals, the float32 extremes. */
+function makeState(config: ModelConfig, seed = 1): TrainingState {
+  const rng = createRng(seed);
+  const shapes = tensorShapes(config);
+  const special = [-0, 1e-45, -1e-45, 1.1754942e-38, 3.4028235e38, -3.4028235e38, 1.1754944e-38, 0];
+  const tensors = (nonNegative: boolean): Tensors =>
+    Object.fromEntries(
+      tensorNames.map((n) => {
+        const a = new Float32Array(tensorSize(shapes[n]));
+        for (let i = 0; i < a.length; i++) a[i] = i < special.length ? special[i] : rng.normal() * 10 ** rng.int(9 - 4);
+        if (nonNegative) for (let i = 0; i < a.length; i++) a[i] = Math.abs(a[i]);
+        return [n, a];
+      }),
+    ) as Tensors;
+  return {
+    config: { ...config },
+    options: { batch: 4, lr: 0.001, seed: 4294967295, clipNorm: 0.25 },
+    step: 123456789,
+    params: tensors(false),
+    adamM: tensors(false),
+    adamV: tensors(true),
+    dataOrder: { rng: [0, 4294967295, 0x9e3779b9, 12345], epoch: 7, position: 4294967295 },
+  };
+}
+
+/** Float32 arrays compared bit for bit (so -0 differs from 0 and every NaN payload counts). */
+function bits(t: Tensors): Record<string, number[]> {
+  return Object.fromEntries(tensorNames.map((n) => [n, [...new Uint32Array(t[n].buffer, t[n].byteOffset, t[n].length)]]));
+}
+
+// ---- an independent implementation of the file layout and checksum design, to edit files and re-seal them
+
+interface Parsed {
+  header: Record<string, unknown>;
+  data: Uint8Array;
+}
+
+function parseFile(bytes: Uint8Array): Parsed {
+  const n = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
+  return { header: JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))), data: bytes.slice(8 + n) };
+}
+
+function buildFile(header: unknown, data: Uint8Array, space?: number): Uint8Array {
+  let json = JSON.stringify(header, null, space);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const out = new Uint8Array(8 + json.length + data.length);
+  new DataView(out.buffer).setUint32(0, json.length, true);
+  out.set(ascii(json), 8);
+  out.set(data, 8 + json.length);
+  return out;
+}
+
+/** The file with fresh checksums: data_crc32 over the data, header_crc32 over all before it with its digits 0. */
+function reseal({ header, data }: Parsed): Uint8Array {
+  const meta = header.__metadata__ as Record<string, string>;
+  meta.data_crc32 = crc32Hex(crc32(data));
+  meta.header_crc32 = '00000000';
+  const blank = buildFile(header, data);
+  meta.header_crc32 = crc32Hex(crc32(blank.subarray(0, blank.length - data.length)));
+  return buildFile(header, data);
+}
+
+function metadataOf(p: Parsed): Record<string, string> {
+  return p.header.__metadata__ as Record<string, string>;
+}
+
+describe('crc32', () => {
+  test('known vectors', () => {
+    assert.equal(crc32(ascii('123456789')), 0xcbf43926);
+    assert.equal(crc32(new Uint8Array(0)), 0);
+    assert.equal(crc32(ascii('a')), 0xe8b7be43);
+    assert.equal(crc32(ascii('The quick brown fox jumps over the lazy dog')), 0x414fa339);
+    assert.equal(crc32(new Uint8Array(32)), 0x190a55ad);
+    assert.equal(crc32(new Uint8Array(32).fill(0xff)), 0xff6cab0b);
+    assert.equal(crc32Hex(0xcbf43926), 'cbf43926');
+    assert.equal(crc32Hex(0x1a), '0000001a');
+  });
+
+  test('incremental over any split equals one pass, and agrees with zlib', () => {
+    const rng = createRng(3);
+    const bytes = Uint8Array.from({ length: 1000 }, () => rng.int(256));
+    const whole = crc32(bytes);
+    assert.equal(whole, zlibCrc32(bytes), 'crc32 differs from node:zlib');
+    for (let cut = 0; cut <= bytes.length; cut += 37) {
+      const inPieces = crc32(bytes.subarray(cut), crc32(bytes.subarray(0, cut)));
+      assert.equal(inPieces, whole, `split at ${cut}`);
+    }
+  });
+});
+
+describe('checkpoint', () => {
+  const state = makeState(small);
+  const bytes = encodeCheckpoint(state);
+
+  test('round trip is bit-exact: tensors (-0, denormals, extremes) and every state field', () => {
+    const back = decodeCheckpoint(bytes, 'a.ckpt');
+    assert.deepEqual(back.config, state.config);
+    assert.deepEqual(back.options, state.options);
+    assert.equal(back.step, state.step);
+    assert.deepEqual(back.dataOrder, state.dataOrder);
+    for (const k of ['params', 'adamM', 'adamV'] as const) assert.deepEqual(bits(back[k]), bits(state[k]), `${k} bits differ`);
+    assert.ok(Object.is(back.params['lstm/kernel'][0], -0), 'lstm/kernel[0] should stay -0');
+    assert.equal(back.params['lstm/kernel'][1], Math.fround(1e-45)); // the smallest denormal
+    assert.deepEqual(encodeCheckpoint(back), bytes, 're-encoding the decoded state changed the bytes');
+  });
+
+  test('decoding copies out of the input, also from an unaligned view', () => {
+    const shifted = new Uint8Array(bytes.length + 3);
+    shifted.set(bytes, 3);
+    const back = decodeCheckpoint(shifted.subarray(3), 'a.ckpt');
+    assert.deepEqual(bits(back.adamV), bits(state.adamV));
+    assert.notEqual(back.params['lstm/kernel'].buffer, shifted.buffer);
+  });
+
+  test('it is a standard safetensors file with the documented names, metadata and checksums', () => {
+    const { tensors, metadata } = decodeSafetensors(bytes, 'a.ckpt');
+    const prefixes = ['', 'adam/m/', 'adam/v/'];
+    assert.deepEqual(Object.keys(tensors), prefixes.flatMap((p) => tensorNames.map((n) => p + n)));
+    assert.deepEqual(tensors['adam/v/lstm/kernel'].shape, [5, 12]);
+    assert.deepEqual(Object.keys(metadata), ['format', 'gate_order', 'config', 'options', 'step', 'data_order', 'data_crc32', 'header_crc32']);
+    assert.equal(metadata.format, checkpointFormat);
+    assert.equal(metadata.gate_order, 'i,j,f,o');
+    assert.deepEqual(JSON.parse(metadata.config), small);
+    assert.deepEqual(JSON.parse(metadata.options), state.options);
+    assert.equal(metadata.step, '123456789');
+    assert.deepEqual(JSON.parse(metadata.data_order), state.dataOrder);
+    // The design, recomputed independently: resealing the parsed file must reproduce it byte for byte.
+    assert.deepEqual(reseal(parseFile(bytes)), bytes, 'the checksums are not the documented CRC-32s');
+  });
+
+  test('a reference-size checkpoint (H=128) round trips; timings', (t) => {
+    const big = makeState(referenceModel, 2);
+    let start = performance.now();
+    const encoded = encodeCheckpoint(big);
+    const encodeMs = performance.now() - start;
+    start = performance.now();
+    const back = decodeCheckpoint(encoded, 'big.ckpt');
+    const decodeMs = performance.now() - start;
+    assert.deepEqual(bits(back.adamM), bits(big.adamM));
+    t.diagnostic(`${encoded.length} bytes: encode ${encodeMs.toFixed(1)} ms, decode ${decodeMs.toFixed(1)} ms`);
+  });
+
+  test('a model file is refused as a checkpoint: it has no optimizer state', () => {
+    const model = saveModelBytes(small, state.params, { steps: '1000' });
+    throwsUserError(
+      () => decodeCheckpoint(model, 'model.safetensors'),
+      /^model\.safetensors is a model file \(format "webgpu-lstm\/1", written by `npm run train -- --out FILE`\), not a checkpoint: it has no optimizer state/,
+    );
+  });
+
+  test('files that are not checkpoints at all', () => {
+    throwsUserError(() => decodeCheckpoint(new Uint8Array(0), 'empty.ckpt'), /^empty\.ckpt is not a checkpoint: the file is 0 bytes/);
+    throwsUserError(() => decodeCheckpoint(ascii('hello, world! this is text'), 'x.txt'), /^x\.txt is not a checkpoint: the header length/);
+    const other = buildFile({ w: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, __metadata__: { format: 'pt' } }, new Uint8Array(4));
+    throwsUserError(() => decodeCheckpoint(other, 'o.st'), /^o\.st is not a checkpoint: .*"format" is "pt", not "webgpu-lstm-checkpoint\/1"/);
+  });
+
+  test('damage is reported as corruption, naming the file and what to do', () => {
+    const flipped = bytes.slice();
+    flipped[bytes.length - 5] ^= 0x10;
+    throwsUserError(
+      () => decodeCheckpoint(flipped, 'c.ckpt'),
+      /^c\.ckpt is corrupted \(truncated or modified after it was written\): the tensor data's checksum is [0-9a-f]{8} but the header says [0-9a-f]{8}, so the data was changed\. Resume from the previous checkpoint, or start training afresh\.$/,
+    );
+    const p = parseFile(bytes);
+    metadataOf(p).step = '123456790';
+    throwsUserError(() => decodeCheckpoint(buildFile(p.header, p.data), 'c.ckpt'), /^c\.ckpt is corrupted .*the header's checksum is [0-9a-f]{8} but the file says/);
+    throwsUserError(() => decodeCheckpoint(bytes.subarray(0, bytes.length - 4), 'c.ckpt'), /^c\.ckpt is corrupted .*"adam\/v\/output\/bias" has data_offsets \[952, 960\] but the data region is only 956 bytes/);
+    // Cut before any trace of a checkpoint: both possibilities are named.
+    throwsUserError(
+      () => decodeCheckpoint(bytes.subarray(0, 100), 'c.ckpt'),
+      /^c\.ckpt is not a checkpoint: the header length is \d+ bytes but only 92 bytes follow it \(truncated\?\), so it is not a safetensors file\. If it was written as a checkpoint, it is corrupted \(truncated or modified\): resume from the previous checkpoint or start training afresh\.$/,
+    );
+    throwsUserError(() => decodeCheckpoint(bytes.subarray(0, 1000), 'c.ckpt'), /^c\.ckpt is corrupted .*header length .*truncated/);
+    const upper = parseFile(bytes);
+    metadataOf(upper).data_crc32 = metadataOf(upper).data_crc32.toUpperCase().replace(/^./, 'A');
+    throwsUserError(() => decodeCheckpoint(buildFile(upper.header, upper.data), 'c.ckpt'), /is not 8 lowercase hex digits/);
+    const unsealed = parseFile(bytes);
+    delete metadataOf(unsealed).header_crc32;
+    throwsUserError(() => decodeCheckpoint(buildFile(unsealed.header, unsealed.data), 'c.ckpt'), /corrupted .*no "header_crc32" checksum/);
+  });
+
+  // Files whose checksums are right but whose content is not: what the validation after the checksums catches.
+  test('consistent files with bad fields are refused naming the field, the value and what is allowed', () => {
+    const cases: [string, (p: Parsed) => void, RegExp][] = [
+      ['step -1', (p) => (metadataOf(p).step = '-1'), /metadata "step" is "-1", expected a whole number >= 0/],
+      ['step 1.5', (p) => (metadataOf(p).step = '1.5'), /"step" is "1\.5"/],
+      ['step 007', (p) => (metadataOf(p).step = '007'), /"step" is "007"/],
+      ['step 2^53', (p) => (metadataOf(p).step = '9007199254740992'), /"step" is "9007199254740992"/],
+      ['position 2^32', (p) => setJson(p, 'data_order', { position: 2 ** 32 }), /"data_order"\.position is 4294967296, expected a whole number from 0 to 4294967295/],
+      ['position -1', (p) => setJson(p, 'data_order', { position: -1 }), /"data_order"\.position is -1/],
+      ['rng word 2^32', (p) => setJson(p, 'data_order', { rng: [1, 2, 3, 2 ** 32] }), /"data_order"\.rng is \[1,2,3,4294967296\], expected a list of 4 whole numbers/],
+      ['rng 3 words', (p) => setJson(p, 'data_order', { rng: [1, 2, 3] }), /"data_order"\.rng is \[1,2,3\]/],
+      ['rng word 0.5', (p) => setJson(p, 'data_order', { rng: [1, 2, 3, 0.5] }), /"data_order"\.rng/],
+      ['epoch -1', (p) => setJson(p, 'data_order', { epoch: -1 }), /"data_order"\.epoch is -1, expected a whole number >= 0/],
+      ['lr 0', (p) => setJson(p, 'options', { lr: 0 }), /"options"\.lr is 0, expected a number > 0/],
+      ['batch 0', (p) => setJson(p, 'options', { batch: 0 }), /"options"\.batch is 0/],
+      ['seed 2^32', (p) => setJson(p, 'options', { seed: 2 ** 32 }), /"options"\.seed is 4294967296/],
+      ['clipNorm -1', (p) => setJson(p, 'options', { clipNorm: -1 }), /"options"\.clipNorm is -1, expected a number >= 0 \(0 = off\)/],
+      ['options not JSON', (p) => (metadataOf(p).options = '{'), /metadata "options" is not valid JSON/],
+      ['config missing', (p) => delete metadataOf(p).config, /metadata "config" is missing/],
+      ['hidden 0', (p) => setJson(p, 'config', { hidden: 0 }), /"config"\.hidden is 0, expected a whole number >= 1/],
+      ['forgetBias "1"', (p) => setJson(p, 'config', { forgetBias: '1' }), /"config"\.forgetBias is "1", expected a finite number/],
+      ['config hidden 4', (p) => setJson(p, 'config', { hidden: 4 }), /tensor "lstm\/kernel" has shape \[5,12\], but the config in its metadata \(steps 3, inputSize 2, hidden 4, classes 2\) needs \[6,16\]/],
+      ['config hidden 1e9', (p) => setJson(p, 'config', { hidden: 1e9 }), /tensor "lstm\/kernel" has shape \[5,12\], .* needs \[1000000002,4000000000\]/],
+      ['format 2', (p) => (metadataOf(p).format = 'webgpu-lstm-checkpoint/2'), /"format" is "webgpu-lstm-checkpoint\/2"; this version reads only "webgpu-lstm-checkpoint\/1"/],
+      ['format model', (p) => (metadataOf(p).format = 'webgpu-lstm/1'), /is a model file .*no optimizer state/],
+      ['gate order', (p) => (metadataOf(p).gate_order = 'i,f,j,o'), /"gate_order" is "i,f,j,o", expected "i,j,f,o"/],
+      ['NaN in adam/m', (p) => setFloat(p, 'adam/m/output/bias', 1, NaN), /tensor "adam\/m\/output\/bias" holds NaN at index 1/],
+      ['Infinity in params', (p) => setFloat(p, 'lstm/bias', 0, -Infinity), /tensor "lstm\/bias" holds -Infinity at index 0/],
+      ['negative adam/v', (p) => setFloat(p, 'adam/v/lstm/kernel', 9, -0.5), /"adam\/v\/lstm\/kernel" holds -0\.5 at index 9, but Adam's second moment is never negative/],
+      ['shape swapped', (p) => (tensorEntry(p, 'output/kernel').shape = [2, 3]), /tensor "output\/kernel" has shape \[2,3\], .* needs \[3,2\]/],
+      ['tensor renamed', (p) => renameTensor(p, 'adam/v/output/bias', 'adam/v/output/bias2'), /tensor "adam\/v\/output\/bias" is missing \(expected shape \[2\]\)/],
+      ['extra tensor', (p) => renameTensor(p, 'adam/v/output/bias', 'adam/v/output/bias', 'extra'), /unexpected tensors "extra"/],
+    ];
+    for (const [what, edit, pattern] of cases) {
+      const p = parseFile(bytes);
+      edit(p);
+      const sealed = reseal(p);
+      assert.throws(
+        () => decodeCheckpoint(sealed, 'bad.ckpt'),
+        (e: unknown) => {
+          assert.ok(e instanceof UserError, `${what}: expected a UserError, got ${String(e)}`);
+          assert.match(e.message, pattern, `${what}: wrong message`);
+          assert.ok(e.message.startsWith('bad.ckpt'), `${what}: the message does not start with the file name: ${e.message}`);
+          return true;
+        },
+        `${what}: decoded without an error`,
+      );
+    }
+  });
+
+  test('a header claiming huge tensors is refused fast, without allocating them', () => {
+    const p = parseFile(bytes);
+    tensorEntry(p, 'lstm/kernel').shape = [2 ** 20, 2 ** 20];
+    tensorEntry(p, 'lstm/kernel').data_offsets = [0, 2 ** 42];
+    const claims = reseal(p);
+    const hugeLength = bytes.slice();
+    new DataView(hugeLength.buffer).setUint32(4, 0x10000, true); // header length 2^48 + n
+    const before = process.memoryUsage().arrayBuffers;
+    const start = performance.now();
+    throwsUserError(() => decodeCheckpoint(claims, 'huge.ckpt'), /^huge\.ckpt is corrupted .*"lstm\/kernel" has data_offsets \[0, 4398046511104\] but the data region is only 960 bytes/);
+    throwsUserError(() => decodeCheckpoint(hugeLength, 'huge.ckpt'), /^huge\.ckpt is corrupted .*header length is 281474976711936 bytes/);
+    const ms = performance.now() - start;
+    const grown = process.memoryUsage().arrayBuffers - before;
+    assert.ok(ms < 200, `refusing took ${ms.toFixed(1)} ms`);
+    assert.ok(grown < 64 * 2 ** 20, `array buffers grew by ${grown} bytes`);
+  });
+
+  test('encoding refuses a diverged state (UserError) and malformed states (programming errors)', () => {
+    const nan = makeState(small);
+    nan.adamV['output/bias'][1] = NaN;
+    throwsUserError(() => encodeCheckpoint(nan), /^cannot write a checkpoint at step 123456789: tensor "adam\/v\/output\/bias" holds NaN at index 1, so the training has diverged/);
+    const malformed: [string, (s: TrainingState) => void, RegExp][] = [
+      ['short tensor', (s) => (s.adamM['lstm/bias'] = new Float32Array(3)), /adamM\["lstm\/bias"\] is not a Float32Array of 12 values/],
+      ['float64 tensor', (s) => ((s.params as unknown as Record<string, Float64Array>)['lstm/bias'] = new Float64Array(12)), /params\["lstm\/bias"\] is not a Float32Array/],
+      ['step -1', (s) => (s.step = -1), /step is -1/],
+      ['rng word', (s) => (s.dataOrder.rng = [1, 2, 3, -1]), /dataOrder\.rng is \[1,2,3,-1\]/],
+      ['position', (s) => (s.dataOrder.position = 2 ** 32), /dataOrder\.position is 4294967296/],
+      ['lr', (s) => (s.options.lr = NaN), /options\.lr is NaN/],
+      ['hidden', (s) => (s.config.hidden = 2.5), /config\.hidden is 2\.5/],
+    ];
+    for (const [what, edit, pattern] of malformed) {
+      const s = makeState(small);
+      edit(s);
+      assert.throws(
+        () => encodeCheckpoint(s),
+        (e: unknown) => {
+          assert.ok(e instanceof Error && !(e instanceof UserError), `${what}: expected a plain Error, got ${String(e)}`);
+          assert.match(e.message, pattern, `${what}: wrong message`);
+          return true;
+        },
+        `${what}: encoded without an error`,
+      );
+    }
+  });
+});
+
+describe('checkResumeCompatible', () => {
+  const state = makeState(small);
+  const same = { config: { ...small }, options: { ...state.options } };
+
+  test('the same settings pass', () => {
+    checkResumeCompatible(state, same, 'run.ckpt');
+  });
+
+  test('one differing flag: names it, both values and the fix', () => {
+    throwsUserError(
+      () => checkResumeCompatible(state, { ...same, config: { ...small, hidden: 64 } }, 'run.ckpt'),
+      /^cannot resume: --hidden 64 contradicts run\.ckpt \(hidden 3\); drop the flag or pass 3\.$/,
+    );
+    throwsUserError(
+      () => checkResumeCompatible(state, { ...same, options: { ...state.options, clipNorm: 0 } }, 'run.ckpt'),
+      /^cannot resume: --clip-norm 0 contradicts run\.ckpt \(clip-norm 0\.25\); drop the flag or pass 0\.25\.$/,
+    );
+  });
+
+  test('every differing field is named with both values', () => {
+    const requested = {
+      config: { steps: 28, inputSize: 28, hidden: 128, classes: 10, forgetBias: 0.5 },
+      options: { batch: 100, lr: 0.01, seed: 0, clipNorm: 1 },
+    };
+    assert.throws(
+      () => checkResumeCompatible(state, requested, 'run.ckpt'),
+      (e: unknown) => {
+        assert.ok(e instanceof UserError, `expected a UserError, got ${String(e)}`);
+        const lines = e.message.split('\n');
+        assert.equal(lines[0], 'cannot resume: 9 settings differ from run.ckpt:');
+        assert.deepEqual(lines.slice(1), [
+          '  --hidden 128 contradicts run.ckpt (hidden 3); drop the flag or pass 3',
+          '  the data has steps (timesteps per example) 28 but run.ckpt was trained on 3; resume with the same data set',
+          '  the data has inputSize (features per timestep) 28 but run.ckpt was trained on 2; resume with the same data set',
+          '  the data has classes 10 but run.ckpt was trained on 2; resume with the same data set',
+          '  forgetBias 0.5 differs from run.ckpt (forgetBias 1); resume with the version that wrote it or start afresh',
+          '  --batch 100 contradicts run.ckpt (batch 4); drop the flag or pass 4',
+          '  --lr 0.01 contradicts run.ckpt (lr 0.001); drop the flag or pass 0.001',
+          '  --seed 0 contradicts run.ckpt (seed 4294967295); drop the flag or pass 4294967295',
+          '  --clip-norm 1 contradicts run.ckpt (clip-norm 0.25); drop the flag or pass 0.25',
+        ]);
+        return true;
+      },
+      'no error for 9 differing settings',
+    );
+  });
+});
+
+describe('checkpoint fuzzing', () => {
+  test('every damaged file is refused with a UserError, never decoded', (t) => {
+    const good = encodeCheckpoint(makeState(small, 5));
+    const goodMessage = decodeCheckpoint(good, 'fuzz.ckpt'); // the undamaged file decodes
+    assert.equal(goodMessage.step, 123456789);
+    const rng = createRng(20240601);
+    const counts: Record<string, number> = {};
+    const start = performance.now();
+    const deadline = start + 6000; // the random stages stop here at the latest, so the test stays well under 10 s
+
+    /** Decoding `bytes` must throw a UserError naming the file (and, if given, matching `pattern`). */
+    const refused = (kind: string, bytes: Uint8Array, what: () => string, pattern?: RegExp): void => {
+      counts[kind] = (counts[kind] ?? 0) + 1;
+      let decoded: TrainingState;
+      try {
+        decoded = decodeCheckpoint(bytes, 'fuzz.ckpt');
+      } catch (e) {
+        if (!(e instanceof UserError)) assert.fail(`${kind} ${what()}: threw ${(e as Error)?.stack ?? String(e)}, not a UserError`);
+        if (!e.message.startsWith('fuzz.ckpt')) assert.fail(`${kind} ${what()}: the message does not start with the file name: ${e.message}`);
+        if (pattern !== undefined && !pattern.test(e.message)) assert.fail(`${kind} ${what()}: message ${JSON.stringify(e.message)} does not match ${pattern}`);
+        return;
+      }
+      assert.fail(`${kind} ${what()}: a damaged file decoded into a state (step ${decoded.step})`);
+    };
+    const corruptedOrNot = /^fuzz\.ckpt is (corrupted|not a checkpoint: .* If it was written as a checkpoint, it is corrupted)/;
+
+    // Exhaustive: every truncation, every single-bit flip.
+    for (let n = 0; n < good.length; n++) refused('truncation', good.subarray(0, n), () => `to ${n} bytes`, corruptedOrNot);
+    for (let i = 0; i < good.length; i++) {
+      for (let b = 0; b < 8; b++) {
+        const bad = good.slice();
+        bad[i] ^= 1 << b;
+        refused('single-bit flip', bad, () => `byte ${i} bit ${b}`, /^fuzz\.ckpt is corrupted/);
+      }
+    }
+
+    const random: [string, () => [Uint8Array, string]][] = [
+      ['multi-bit flips', () => {
+        const bad = good.slice();
+        const flips = new Set<number>();
+        for (let k = 2 + rng.int(31); flips.size < k; ) flips.add(rng.int(8 * bad.length));
+        for (const f of flips) bad[f >> 3] ^= 1 << (f & 7);
+        return [bad, `bits ${[...flips]}`];
+      }],
+      ['burst overwrite', () => {
+        const bad = good.slice();
+        const at = rng.int(bad.length);
+        const len = 1 + rng.int(64);
+        for (let i = at; i < Math.min(bad.length, at + len); i++) bad[i] = rng.int(256);
+        return same(bad, good) ? random[1][1]() : [bad, `bytes ${at}..${at + len}`];
+      }],
+      ['header edit', () => headerEdit(good, rng)],
+      ['splice', () => splice(good, rng)],
+      ['garbage', () => garbage(good, rng)],
+    ];
+    const perStage = 1500;
+    for (let round = 0; round < perStage && performance.now() < deadline; round++) {
+      for (const [kind, make] of random) {
+        const [bad, what] = make();
+        refused(kind, bad, () => what);
+      }
+    }
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    const ms = performance.now() - start;
+    t.diagnostic(`${total} cases in ${ms.toFixed(0)} ms on a ${good.length}-byte checkpoint: ${JSON.stringify(counts)}`);
+    assert.ok(total >= 3000, `only ${total} fuzz cases ran`);
+    assert.equal(counts['single-bit flip'], 8 * good.length, 'not every single-bit flip was tried');
+  });
+});
+
+// ---- edits
+
+function same(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function setJson(p: Parsed, key: string, changes: Record<string, unknown>): void {
+  const meta = metadataOf(p);
+  meta[key] = JSON.stringify({ ...JSON.parse(meta[key]), ...changes });
+}
+
+function tensorEntry(p: Parsed, name: string): { dtype: string; shape: number[]; data_offsets: number[] } {
+  return p.header[name] as { dtype: string; shape: number[]; data_offsets: number[] };
+}
+
+function setFloat(p: Parsed, name: string, index: number, value: number): void {
+  new DataView(p.data.buffer).setFloat32(tensorEntry(p, name).data_offsets[0] + 4 * index, value, true);
+}
+
+/** Moves tensor `from` to the name `to`; with `extra`, keeps `from` and adds a 1-float tensor `extra` at the end. */
+function renameTensor(p: Parsed, from: string, to: string, extra?: string): void {
+  const entry = tensorEntry(p, from);
+  const meta = p.header.__metadata__;
+  delete p.header.__metadata__;
+  if (extra === undefined) {
+    delete p.header[from];
+    p.header[to] = entry;
+  } else {
+    p.header[extra] = { dtype: 'F32', shape: [1], data_offsets: [p.data.length, p.data.length + 4] };
+    const data = new Uint8Array(p.data.length + 4);
+    data.set(p.data);
+    p.data = data;
+  }
+  p.header.__metadata__ = meta;
+}
+
+function pick<T>(rng: Rng, items: readonly T[]): T {
+  return items[rng.int(items.length)];
+}
+
+/** 1 to 3 random changes to the header, re-serialised (checksums left as they were). */
+function headerEdit(good: Uint8Array, rng: Rng): [Uint8Array, string] {
+  const p = parseFile(good);
+  const meta = metadataOf(p);
+  const tensorNamesNow = () => Object.keys(p.header).filter((n) => n !== '__metadata__');
+  const someTensor = () => pick(rng, tensorNamesNow()) ?? 'missing';
+  const someEntry = () => tensorEntry(p, someTensor()) ?? { dtype: '', shape: [], data_offsets: [] };
+  const done: string[] = [];
+  const numberNear = (v: number) => pick(rng, [v + 1, v - 1, v * 2, 0, -v, v + 0.5, 2 ** 32, 2 ** 53, 1e300]);
+  const edits: (() => string)[] = [
+    () => ((meta.step = String(numberNear(Number(meta.step)))), `step ${meta.step}`),
+    () => ((meta.step = pick(rng, ['', '-0', '1e3', ' 1', '0x10', 'NaN'])), `step ${JSON.stringify(meta.step)}`),
+    () => {
+      const key = pick(rng, ['config', 'options', 'data_order']);
+      const v = JSON.parse(meta[key]) as Record<string, unknown>;
+      const field = pick(rng, Object.keys(v));
+      v[field] = Array.isArray(v[field]) ? (v[field] as number[]).map((w, i) => (i === rng.int(4) ? numberNear(w) : w)) : numberNear(v[field] as number);
+      meta[key] = JSON.stringify(v);
+      return `${key}.${field} = ${JSON.stringify(v[field])}`;
+    },
+    () => ((meta.format = pick(rng, ['webgpu-lstm/1', 'webgpu-lstm-checkpoint/2', '', 'pt'])), `format ${meta.format}`),
+    () => ((meta.gate_order = 'i,f,j,o'), 'gate_order'),
+    () => {
+      const k = pick(rng, Object.keys(meta));
+      delete meta[k];
+      return `metadata ${k} deleted`;
+    },
+    () => ((meta.note = 'x'), 'metadata note added'),
+    () => {
+      const k = pick(rng, ['data_crc32', 'header_crc32'] as const);
+      meta[k] = pick(rng, [crc32Hex(rng.int(2 ** 32)), meta[k].toUpperCase(), meta[k].slice(1), ` ${meta[k]}`]);
+      return `${k} = ${meta[k]}`;
+    },
+    () => {
+      const e = someEntry();
+      e.shape = rng.int(2) === 0 ? [...e.shape].reverse() : e.shape.map((d) => (rng.int(2) === 0 ? numberNear(d) : d));
+      return `shape ${JSON.stringify(e.shape)}`;
+    },
+    () => {
+      const [a, b] = [someEntry(), someEntry()];
+      [a.data_offsets, b.data_offsets] = [b.data_offsets, a.data_offsets];
+      return 'data_offsets swapped';
+    },
+    () => {
+      const e = someEntry();
+      e.data_offsets = e.data_offsets.map((o) => (rng.int(2) === 0 ? o + pick(rng, [4, -4, 1, 1e15]) : o));
+      return `data_offsets ${JSON.stringify(e.data_offsets)}`;
+    },
+    () => {
+      const e = someEntry();
+      e.dtype = pick(rng, ['F16', 'BF16', 'F64', 'I32', 'f32', '']);
+      return `dtype ${e.dtype}`;
+    },
+    () => {
+      const n = someTensor();
+      delete p.header[n];
+      return `tensor ${n} deleted`;
+    },
+    () => {
+      const n = someTensor();
+      const e = p.header[n];
+      delete p.header[n];
+      p.header[pick(rng, [n, `${n}x`, n.toUpperCase()])] = e; // re-inserted: moves it, maybe renamed
+      return `tensor ${n} moved or renamed`;
+    },
+  ];
+  for (let k = 1 + rng.int(3); k > 0; k--) done.push(pick(rng, edits)());
+  const bad = buildFile(p.header, p.data, rng.int(4) === 0 ? 1 : undefined);
+  if (same(bad, good)) return headerEdit(good, rng); // an edit that changed nothing is no test
+  return [bad, done.join('; ')];
+}
+
+/** Bytes cut out, duplicated, or appended. */
+function splice(good: Uint8Array, rng: Rng): [Uint8Array, string] {
+  const at = rng.int(good.length);
+  const len = 1 + rng.int(Math.min(64, good.length - at));
+  switch (rng.int(3)) {
+    case 0: {
+      const bad = new Uint8Array(good.length - len);
+      bad.set(good.subarray(0, at));
+      bad.set(good.subarray(at + len), at);
+      return [bad, `${len} bytes cut at ${at}`];
+    }
+    case 1: {
+      const bad = new Uint8Array(good.length + len);
+      bad.set(good.subarray(0, at + len));
+      bad.set(good.subarray(at), at + len);
+      return [bad, `${len} bytes duplicated at ${at}`];
+    }
+    default: {
+      const bad = new Uint8Array(good.length + len);
+      bad.set(good);
+      for (let i = good.length; i < bad.length; i++) bad[i] = rng.int(256);
+      return [bad, `${len} bytes appended`];
+    }
+  }
+}
+
+/** Random bytes; random bytes after a plausible header length; a plausible header over random data. */
+function garbage(good: Uint8Array, rng: Rng): [Uint8Array, string] {
+  const kind = rng.int(3);
+  const n = kind === 2 ? good.length : rng.int(4096);
+  const bad = Uint8Array.from({ length: n }, () => rng.int(256));
+  if (kind === 1 && n >= 8) new DataView(bad.buffer).setBigUint64(0, BigInt(rng.int(n - 7)), true);
+  if (kind === 2) bad.set(good.subarray(0, 8 + new DataView(good.buffer).getUint32(0, true))); // the real header
+  return [bad, ['random bytes', 'random after a length', 'real header, random data'][kind]];
+}

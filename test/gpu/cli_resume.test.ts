@@ -1,0 +1,86 @@
+// Exact resume as a user meets it: a run killed with SIGKILL after a checkpoint and resumed with
+// --resume gives the same loss at every step and the same final weights as a run that was never
+// stopped; Ctrl-C (SIGINT) saves a checkpoint and exits cleanly.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { decodeCheckpoint } from '../../src/io/checkpoint.ts';
+import { loadModelBytes } from '../../src/io/model-file.ts';
+import { gpuOrSkip } from './harness.ts';
+
+const small = ['--hidden', '8', '--batch', '20', '--log-every', '1', '--json', '--lr', '0.01'];
+
+interface Run { status: number | null; signal: NodeJS.Signals | null; events: Record<string, any>[]; stderr: string }
+
+/** Runs the train CLI; `onEvent` may kill it. */
+function train(args: string[], onEvent?: (e: Record<string, any>, child: ChildProcess) => void): Promise<Run> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/train.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const events: Record<string, any>[] = [];
+  let stderr = '';
+  let pending = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    for (const line of lines.filter((l) => l.trim())) {
+      const e = JSON.parse(line);
+      events.push(e);
+      onEvent?.(e, child);
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+  return new Promise((resolve) => child.on('close', (status, signal) => {
+    clearTimeout(timer);
+    resolve({ status, signal, events, stderr });
+  }));
+}
+
+const losses = (r: Run): Map<number, number> => new Map(r.events.filter((e) => e.event === 'step').map((e) => [e.step, e.loss]));
+
+test('killed with SIGKILL after a checkpoint, then resumed: identical losses at every step and identical final weights', { timeout: 300_000 }, async (t) => {
+  if (!(await gpuOrSkip(t))) return;
+  const dir = mkdtempSync(join(tmpdir(), 'resume-'));
+  const whole = await train([...small, '--steps', '9', '--out', join(dir, 'whole.safetensors')]);
+  assert.equal(whole.status, 0, whole.stderr);
+
+  const ckpt = join(dir, 'run.ckpt');
+  const killed = await train([...small, '--steps', '9', '--checkpoint', ckpt, '--checkpoint-every', '3'], (e, child) => {
+    if (e.event === 'checkpoint' && e.step === 3) child.kill('SIGKILL');
+  });
+  assert.equal(killed.signal, 'SIGKILL', `the first run was killed (status ${killed.status}, ${killed.stderr})`);
+  const saved = decodeCheckpoint(new Uint8Array(readFileSync(ckpt)), ckpt);
+  assert.ok(saved.step >= 3 && saved.step < 9, `a checkpoint from before the kill (step ${saved.step})`);
+
+  const resumed = await train(['--resume', ckpt, '--steps', '9', '--log-every', '1', '--json', '--out', join(dir, 'resumed.safetensors')]);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  const [a, b] = [losses(whole), losses(resumed)];
+  assert.ok(b.size >= 1 && !b.has(saved.step), `the resumed run logs steps after ${saved.step}`);
+  for (const [step, loss] of b) assert.equal(loss, a.get(step), `step ${step}: the resumed loss equals the uninterrupted one`);
+  assert.equal(resumed.events.at(-1)!.testAccuracy, whole.events.at(-1)!.testAccuracy, 'same test accuracy');
+  const wa = loadModelBytes(new Uint8Array(readFileSync(join(dir, 'whole.safetensors'))), 'whole').params;
+  const wb = loadModelBytes(new Uint8Array(readFileSync(join(dir, 'resumed.safetensors'))), 'resumed').params;
+  for (const name of Object.keys(wa) as (keyof typeof wa)[]) assert.deepEqual(wb[name], wa[name], `final ${name} bit-identical`);
+});
+
+test('Ctrl-C (SIGINT) saves a checkpoint of the step reached and exits cleanly', { timeout: 300_000 }, async (t) => {
+  if (!(await gpuOrSkip(t))) return;
+  const ckpt = join(mkdtempSync(join(tmpdir(), 'sigint-')), 'run.ckpt');
+  let sent = false;
+  const run = await train([...small, '--steps', '100000', '--checkpoint', ckpt, '--checkpoint-every', '1000'], (e, child) => {
+    if (e.event === 'step' && e.step === 3 && !sent) {
+      sent = true;
+      child.kill('SIGINT');
+    }
+  });
+  assert.equal(run.status, 130, `exit status 130 after Ctrl-C (stderr: ${run.stderr})`);
+  assert.doesNotMatch(run.stderr, /^\s+at /m, 'no stack trace');
+  const stop = run.events.find((e) => e.event === 'interrupted');
+  assert.ok(stop, 'an interrupted event');
+  const saved = decodeCheckpoint(new Uint8Array(readFileSync(ckpt)), ckpt);
+  assert.equal(saved.step, stop.step, 'the checkpoint holds the step training stopped at');
+  assert.ok(saved.step >= 3, `stopped after step 3 (at ${saved.step})`);
+});
