@@ -12,7 +12,7 @@ import { type ModelConfig, referenceModel } from '../train/model.ts';
 import { runSession } from '../train/session.ts';
 import { defaultAdam } from '../train/trainer.ts';
 import { type TrainOptions, parseTrainArgs, trainUsage } from './args.ts';
-import { createReporter, describeAdapterForUser, runMain } from './output.ts';
+import { createReporter, describeAdapterForUser, formatSeconds, runMain } from './output.ts';
 
 /** Options of a resumed run: flags given on the command line, else the checkpoint's. */
 function resumedOptions(opts: TrainOptions, saved: TrainingState): { hidden: number; options: TrainingOptions } {
@@ -84,7 +84,8 @@ runMain(async () => {
       onCheckpoint: (step) => out.event({ event: 'checkpoint', step, file: checkpointPath }),
       onProgress: (step, rate, eta) => out.progress(step, totalSteps, rate, eta),
       onStats: (s, rate, elapsed) => {
-        out.say(`Iter ${s.step * batch}, Minibatch Loss= ${s.loss.toFixed(6)}, Training Accuracy= ${s.accuracy.toFixed(5)}  (step ${s.step}/${totalSteps}, ${rate.toFixed(1)} samples/s)`);
+        const eta = formatSeconds(((totalSteps - s.step) * batch) / rate);
+        out.say(`Iter ${s.step * batch}, Minibatch Loss= ${s.loss.toFixed(6)}, Training Accuracy= ${s.accuracy.toFixed(5)}  (step ${s.step}/${totalSteps}, ${rate.toFixed(1)} samples/s, ETA ${eta})`);
         out.event({ event: 'step', step: s.step, loss: s.loss, accuracy: s.accuracy, gradNorm: s.gradNorm, samplesPerSec: rate, elapsedSec: elapsed });
       },
     },
@@ -102,6 +103,8 @@ runMain(async () => {
   const samplesPerSec = (result.stepsRun * batch) / result.trainSeconds;
   out.say(`Optimization Finished! ${result.stepsRun} steps in ${result.trainSeconds.toFixed(1)} s, ${samplesPerSec.toFixed(1)} samples/s`);
 
+  const held = await trainer.evaluate('validation');
+  out.say(`Validation Accuracy: ${held.accuracy.toFixed(4)} on ${held.count} held-out training images (loss ${held.loss.toFixed(4)})`);
   const test = await trainer.evaluate('test');
   out.say(`Testing Accuracy: ${test.accuracy.toFixed(4)} on ${test.count} test images (loss ${test.loss.toFixed(4)})`);
 
@@ -115,7 +118,7 @@ runMain(async () => {
     out.say(`Saved the model to ${opts.out}`);
   }
   out.event({
-    event: 'done', testAccuracy: test.accuracy, testLoss: test.loss, steps: trainer.step, batch,
+    event: 'done', testAccuracy: test.accuracy, testLoss: test.loss, validationAccuracy: held.accuracy, steps: trainer.step, batch,
     trainSeconds: result.trainSeconds, samplesPerSec, dispatchesPerStep: trainer.dispatchesPerStep, submitsPerStep: trainer.submitsPerStep,
     recoveries: result.recoveries, adapter: ctx.adapter, model: opts.out ?? null,
   });
