@@ -1,0 +1,197 @@
+// The benchmark's output: one record per system run, the ceiling, ratios and targets, and a check that a
+// results file is complete and well-formed (the smoke test's oracle; the runner checks its own output).
+import type { AdapterDescription } from '../src/gpu/device.ts';
+import type { CeilingResult } from './matmul.ts';
+import { type RawRun, type RunSpec, type Shape, type SystemId, flopsPerStep, stepStats, systemIds, systems } from './workload.ts';
+
+/** The shape (steps is T, as everywhere in the engine) and how the run was timed. */
+export interface RecordConfig extends Shape {
+  warmupSteps: number;
+  timedSteps: number;
+  lr: number;
+  seed: number;
+  flopsPerStep: number;
+}
+
+export interface BenchRecord {
+  id: SystemId;
+  system: string;
+  runtime: string;
+  backend: string;
+  /** Median of the timed steps; null when the system failed (see error). */
+  msPerStep: number | null;
+  minMs: number | null;
+  maxMs: number | null;
+  samplesPerSec: number | null;
+  /** Per training step: ours from the engine's counter, tfjs-webgpu counted by wrapping dispatchWorkgroups. */
+  dispatchesPerStep: number | null;
+  submitsPerStep: number | null;
+  /** flopsPerStep / median seconds per step, in GFLOP/s. */
+  gflops: number | null;
+  peakBytes?: number;
+  peakBytesSource?: string;
+  stepMs: number[];
+  setupMs: number | null;
+  firstStepMs: number | null;
+  /** The WebGPU adapter of the runtime (for tfjs-wasm and -cpu: the browser's, though they do not use it). */
+  adapter: AdapterDescription | null;
+  config: RecordConfig;
+  info?: Record<string, unknown>;
+  error?: string;
+}
+
+export type Failure = { error: string };
+export type CeilingRecord = { runtime: 'node' | 'chromium'; adapter: AdapterDescription | null } & (CeilingResult | (Failure & { size: number }));
+
+export interface AdapterRecord {
+  adapter: AdapterDescription;
+  features?: string[];
+  limits?: Record<string, number>;
+  userAgent?: string;
+}
+
+export interface Target {
+  name: string;
+  goal: string;
+  measured: number | null;
+  met: boolean | null;
+  note?: string;
+}
+
+export interface BenchResults {
+  date: string;
+  machine: { os: string; arch: string; cpus: number; cpuModel: string; memoryBytes: number; node: string; chromium?: string };
+  adapters: { node?: AdapterRecord | Failure; chromium?: AdapterRecord | Failure };
+  config: { shape: Shape; lr: number; seed: number; quick: boolean; flopsPerStep: number; systems: SystemId[]; timeoutSec: number };
+  records: BenchRecord[];
+  ceiling: { node?: CeilingRecord; chromium?: CeilingRecord };
+  /** samples/s of ours in Chromium over each tfjs system's, keyed "ours-chromium/tfjs-...". */
+  ratios: Record<string, number | null>;
+  targets: Target[];
+  sweep?: { batch: number[]; hidden: number[]; seq: number[]; systems: SystemId[]; records: BenchRecord[]; chart?: string };
+}
+
+export function makeRecord(id: SystemId, spec: RunSpec, raw: RawRun | Failure, adapter: AdapterDescription | null): BenchRecord {
+  const info = systems[id];
+  const config: RecordConfig = { ...spec.shape, warmupSteps: spec.warmup, timedSteps: spec.steps, lr: spec.lr, seed: spec.seed, flopsPerStep: flopsPerStep(spec.shape) };
+  const base = { id, system: info.system, runtime: info.runtime, backend: info.backend, adapter, config };
+  const failed = (error: string): BenchRecord => ({
+    ...base, msPerStep: null, minMs: null, maxMs: null, samplesPerSec: null, dispatchesPerStep: null, submitsPerStep: null,
+    gflops: null, stepMs: [], setupMs: null, firstStepMs: null, error,
+  });
+  if ('error' in raw) return failed(raw.error);
+  let stats;
+  try {
+    stats = stepStats(raw.stepMs, spec.shape);
+  } catch (e) {
+    return failed((e as Error).message);
+  }
+  return {
+    ...base, ...stats,
+    dispatchesPerStep: raw.dispatchesPerStep,
+    submitsPerStep: raw.submitsPerStep,
+    ...(raw.peakBytes !== undefined ? { peakBytes: raw.peakBytes, peakBytesSource: raw.peakBytesSource } : {}),
+    stepMs: raw.stepMs,
+    setupMs: raw.setupMs,
+    firstStepMs: raw.firstStepMs,
+    ...(raw.info ? { info: raw.info } : {}),
+  };
+}
+
+const sameShape = (a: Shape, b: Shape): boolean =>
+  a.batch === b.batch && a.steps === b.steps && a.input === b.input && a.hidden === b.hidden && a.classes === b.classes;
+
+export function ratios(records: BenchRecord[]): Record<string, number | null> {
+  const ours = records.find((r) => r.id === 'ours-chromium');
+  const out: Record<string, number | null> = {};
+  if (!ours) return out;
+  for (const r of records) {
+    if (r.system !== 'tfjs-layers') continue;
+    out[`ours-chromium/${r.id}`] = ours.samplesPerSec && r.samplesPerSec ? ours.samplesPerSec / r.samplesPerSec : null;
+  }
+  return out;
+}
+
+/** The issue's targets at the reference workload, judged from what this run measured. */
+export function targets(main: Shape, records: BenchRecord[], sweep: BenchRecord[], ceiling: BenchResults['ceiling'], reference: Shape): Target[] {
+  const atReference = sameShape(main, reference);
+  const note = atReference ? undefined : 'not the reference workload: indicative only';
+  const r = ratios(records);
+  const judged = (name: string, goal: string, measured: number | null | undefined, ok: (x: number) => boolean, why?: string): Target => ({
+    name, goal,
+    measured: measured ?? null,
+    met: measured == null ? null : ok(measured),
+    ...(why ?? note ? { note: why ?? note } : {}),
+  });
+  const ours = records.find((x) => x.id === 'ours-chromium' && !x.error) ?? records.find((x) => x.id === 'ours-node' && !x.error);
+  const at256 = [...records, ...sweep].find((x) => x.id === 'ours-chromium' && !x.error && sameShape(x.config, { ...reference, batch: 256 }));
+  const ceilingGflops = ceiling.chromium && 'gflops' in ceiling.chromium ? ceiling.chromium.gflops : undefined;
+  return [
+    judged('speedup over tfjs-webgpu', 'ours in Chromium >= 10x the samples/s of tfjs-layers on webgpu', r['ours-chromium/tfjs-webgpu'], (x) => x >= 10),
+    judged('speedup over tfjs-wasm', 'ours in Chromium faster than tfjs-layers on wasm', r['ours-chromium/tfjs-wasm'], (x) => x > 1),
+    judged('dispatches per step', '<= 100 dispatches per training step', ours?.dispatchesPerStep, (x) => x <= 100),
+    judged(
+      'GFLOP/s at batch 256 over the ceiling',
+      "ours in Chromium at batch 256 >= half the adapter's matmul ceiling (fraction)",
+      at256 && ceilingGflops ? at256.gflops! / ceilingGflops : null,
+      (x) => x >= 0.5,
+      at256 ? undefined : 'not measured: run with --sweep (or --batch 256) and the Chromium ceiling',
+    ),
+  ];
+}
+
+/** Problems that make a results object incomplete or ill-formed; empty when it is fine. */
+export function checkResults(res: unknown): string[] {
+  const problems: string[] = [];
+  const bad = (what: string): void => void problems.push(what);
+  const isObj = (x: unknown): x is Record<string, any> => typeof x === 'object' && x !== null && !Array.isArray(x);
+  const pos = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x) && x > 0;
+  const nonNeg = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+  const adapterOk = (a: unknown): boolean => isObj(a) && ['vendor', 'architecture', 'device', 'description'].every((k) => typeof a[k] === 'string') && typeof a.software === 'boolean';
+  if (!isObj(res)) return ['results: not an object'];
+  if (typeof res.date !== 'string' || Number.isNaN(Date.parse(res.date))) bad('date: not an ISO date');
+  if (!isObj(res.machine) || typeof res.machine.os !== 'string' || !pos(res.machine.cpus)) bad('machine: os and cpus missing');
+  if (!isObj(res.adapters) || Object.keys(res.adapters).length === 0) bad('adapters: none recorded');
+  else for (const [k, a] of Object.entries(res.adapters)) if (!(isObj(a) && (typeof a.error === 'string' || adapterOk(a.adapter)))) bad(`adapters.${k}: neither an adapter nor an error`);
+  const shapeOk = (s: unknown): boolean => isObj(s) && ['batch', 'steps', 'input', 'hidden', 'classes'].every((k) => Number.isInteger(s[k]) && s[k] > 0);
+  if (!isObj(res.config) || !shapeOk(res.config.shape) || !pos(res.config.flopsPerStep)) bad('config: shape or flopsPerStep missing');
+  const checkRecord = (r: unknown, where: string): void => {
+    if (!isObj(r)) return bad(`${where}: not an object`);
+    const name = `${where} (${String(r.id)})`;
+    if (!(systemIds as readonly string[]).includes(r.id)) bad(`${name}: unknown id`);
+    for (const k of ['system', 'runtime', 'backend']) if (typeof r[k] !== 'string' || !r[k]) bad(`${name}: ${k} missing`);
+    if (!isObj(r.config) || !shapeOk(r.config) || !pos(r.config.flopsPerStep) || !Number.isInteger(r.config.timedSteps)) bad(`${name}: config incomplete`);
+    if (r.error !== undefined) {
+      if (typeof r.error !== 'string' || !r.error) bad(`${name}: error is not a message`);
+      return;
+    }
+    for (const k of ['msPerStep', 'minMs', 'maxMs', 'samplesPerSec', 'gflops', 'setupMs']) if (!pos(r[k])) bad(`${name}: ${k} is ${r[k]}, not a positive number`);
+    if (pos(r.minMs) && pos(r.maxMs) && !(r.minMs <= r.msPerStep && r.msPerStep <= r.maxMs)) bad(`${name}: median outside [min, max]`);
+    if (!Array.isArray(r.stepMs) || !r.stepMs.every(pos) || (isObj(r.config) && r.stepMs.length !== r.config.timedSteps)) bad(`${name}: stepMs does not hold one positive time per timed step`);
+    const gpu = r.backend.startsWith('webgpu');
+    for (const k of ['dispatchesPerStep', 'submitsPerStep']) {
+      if (gpu ? !pos(r[k]) : !(r[k] === null || nonNeg(r[k]))) bad(`${name}: ${k} is ${r[k]}`);
+    }
+    if (r.peakBytes !== undefined && !pos(r.peakBytes)) bad(`${name}: peakBytes is ${r.peakBytes}`);
+    if (r.runtime !== 'chromium' || gpu) {
+      if (!adapterOk(r.adapter)) bad(`${name}: adapter not recorded`);
+    } else if (r.adapter !== null && !adapterOk(r.adapter)) bad(`${name}: adapter malformed`);
+  };
+  if (!Array.isArray(res.records) || res.records.length === 0) bad('records: none');
+  else res.records.forEach((r: unknown, i: number) => checkRecord(r, `records[${i}]`));
+  if (!isObj(res.ceiling)) bad('ceiling: missing');
+  else {
+    for (const [k, c] of Object.entries(res.ceiling)) {
+      if (!isObj(c)) bad(`ceiling.${k}: not an object`);
+      else if (typeof c.error === 'string') continue;
+      else if (!pos(c.gflops) || !pos(c.size) || !Array.isArray(c.candidates) || !adapterOk(c.adapter)) bad(`ceiling.${k}: gflops, size, candidates or adapter missing`);
+    }
+  }
+  if (!isObj(res.ratios) || !Object.values(res.ratios).every((x) => x === null || pos(x))) bad('ratios: not positive numbers or null');
+  if (!Array.isArray(res.targets)) bad('targets: missing');
+  if (res.sweep !== undefined) {
+    if (!isObj(res.sweep) || !Array.isArray(res.sweep.records)) bad('sweep: records missing');
+    else res.sweep.records.forEach((r: unknown, i: number) => checkRecord(r, `sweep.records[${i}]`));
+  }
+  return problems;
+}

@@ -1,0 +1,239 @@
+// npm run bench: webgpu-lstm against tfjs-layers on the same workload, in Node (Dawn) and in one headless
+// Chromium session (same adapter for every browser system), plus the adapter's matmul ceiling and, with
+// --sweep, a scaling sweep. Writes <out>/latest.json, a dated copy, latest.md and the sweep chart; prints
+// the Markdown table. Systems run one after another, never at once. A system that fails gets a record
+// with its error; the run goes on.
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type GpuContext, adapterLabel } from '../src/gpu/device.ts';
+import { createNodeGpu } from '../src/gpu/node-gpu.ts';
+import { UserError } from '../src/user-error.ts';
+import { type BenchOptions, parseBenchArgs, stepsFor } from './args.ts';
+import { sweepChart } from './chart.ts';
+import { type BenchBrowser, startBrowser } from './chromium.ts';
+import { type CeilingOptions, matmulTiles, measureCeiling } from './matmul.ts';
+import { timeOurs } from './ours.ts';
+import type { PageSystem } from './page/main.ts';
+import { markdownReport } from './report.ts';
+import {
+  type AdapterRecord, type BenchRecord, type BenchResults, type CeilingRecord, type Failure,
+  checkResults, makeRecord, ratios, targets,
+} from './results.ts';
+import { type RawRun, type RunSpec, type Shape, type SystemId, flopsPerStep, referenceShape, sweepShapes, systems } from './workload.ts';
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const log = (m: string): void => void process.stderr.write(`[bench] ${m}\n`);
+const errorOf = (e: unknown): Failure => ({ error: e instanceof Error ? e.message : String(e) });
+
+function withTimeout<T>(what: string, p: Promise<T>, sec: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${sec} s (raise --timeout)`)), sec * 1000);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+function ceilingOptions(o: BenchOptions, software: boolean): CeilingOptions | undefined {
+  const size = o.ceilingSize ?? (software ? (o.quick ? 256 : 512) : 1024);
+  if (size === 0) return undefined;
+  return { size, tiles: o.quick ? matmulTiles.slice(0, 3) : matmulTiles, trials: o.quick ? 2 : 3, targetMs: o.quick ? 150 : 300 };
+}
+
+/** Runs the systems on the Node side and in the browser, each with its own warm-up and timed steps. */
+class Runner {
+  node?: GpuContext;
+  nodeAdapter?: AdapterRecord | Failure;
+  browser?: BenchBrowser;
+  chromiumAdapter?: AdapterRecord | Failure;
+
+  constructor(readonly o: BenchOptions) {}
+
+  async startNode(): Promise<void> {
+    if (this.nodeAdapter) return;
+    try {
+      this.node = await createNodeGpu({ adapter: this.o.nodeAdapter, log });
+      const l = this.node.device.limits;
+      this.nodeAdapter = {
+        adapter: this.node.adapter,
+        features: [...this.node.device.features].sort(),
+        limits: { maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup, maxStorageBufferBindingSize: l.maxStorageBufferBindingSize, maxBufferSize: l.maxBufferSize },
+      };
+      log(`Node adapter: ${this.node.adapter.vendor} / ${this.node.adapter.architecture} / ${this.node.adapter.description || this.node.adapter.device}`);
+    } catch (e) {
+      this.nodeAdapter = errorOf(e);
+      log(`Node WebGPU unavailable: ${this.nodeAdapter.error}`);
+    }
+  }
+
+  async startBrowser(): Promise<void> {
+    if (this.chromiumAdapter) return;
+    try {
+      log('starting Vite and headless Chromium');
+      this.browser = await startBrowser(log);
+      const a = await this.browser.adapter();
+      this.chromiumAdapter = a;
+      if ('error' in a) log(`Chromium WebGPU unavailable: ${a.error}`);
+      else log(`Chromium ${this.browser.version} adapter: ${a.adapter.vendor} / ${a.adapter.architecture} / ${a.adapter.description || a.adapter.device}`);
+    } catch (e) {
+      this.chromiumAdapter = errorOf(e);
+      log(`Chromium unavailable: ${this.chromiumAdapter.error}`);
+    }
+  }
+
+  async run(id: SystemId, shape: Shape, sweep = false): Promise<BenchRecord> {
+    const spec: RunSpec = { shape, ...stepsFor(this.o, id, sweep), lr: this.o.lr, seed: this.o.seed };
+    const s = shape;
+    log(`${id}: B=${s.batch} T=${s.steps} H=${s.hidden}, ${spec.warmup} warm-up + ${spec.steps} timed steps`);
+    let raw: RawRun | Failure;
+    let adapter = null;
+    if (systems[id].runtime === 'node') {
+      await this.startNode();
+      adapter = this.node?.adapter ?? null;
+      raw = this.node ? await withTimeout(id, timeOurs(this.node, spec), this.o.timeoutSec).catch(errorOf) : { error: `no WebGPU in Node: ${(this.nodeAdapter as Failure).error}` };
+    } else {
+      await this.startBrowser();
+      const a = this.chromiumAdapter;
+      adapter = a && 'adapter' in a ? a.adapter : null;
+      const pageSystem: PageSystem = id === 'ours-chromium' ? 'ours' : (id as PageSystem);
+      raw = this.browser ? await this.browser.run(pageSystem, spec, this.o.timeoutSec * 1000) : { error: `no Chromium: ${(a as Failure).error}` };
+    }
+    const record = makeRecord(id, spec, raw, adapter);
+    log(record.error ? `${id}: failed: ${record.error}` : `${id}: ${record.msPerStep!.toFixed(1)} ms/step, ${record.samplesPerSec!.toFixed(1)} samples/s, ${record.gflops!.toFixed(2)} GFLOP/s`);
+    return record;
+  }
+
+  async ceilingNode(code: string): Promise<CeilingRecord | undefined> {
+    await this.startNode();
+    if (!this.node) return { runtime: 'node', adapter: null, size: 0, error: (this.nodeAdapter as Failure).error };
+    const opts = ceilingOptions(this.o, this.node.adapter.software);
+    if (!opts) return undefined;
+    log(`ceiling in Node: matmul ${opts.size}^3 over ${opts.tiles!.length} tiles`);
+    const result = await withTimeout('ceiling', measureCeiling(this.node.device, code, opts), this.o.timeoutSec).catch(errorOf);
+    return { runtime: 'node', adapter: this.node.adapter, ...('error' in result ? { ...result, size: opts.size } : result) };
+  }
+
+  async ceilingChromium(): Promise<CeilingRecord | undefined> {
+    await this.startBrowser();
+    const a = this.chromiumAdapter;
+    if (!this.browser || !a || 'error' in a) return { runtime: 'chromium', adapter: null, size: 0, error: a && 'error' in a ? a.error : 'no Chromium' };
+    const opts = ceilingOptions(this.o, a.adapter.software);
+    if (!opts) return undefined;
+    log(`ceiling in Chromium: matmul ${opts.size}^3 over ${opts.tiles!.length} tiles`);
+    const result = await this.browser.ceiling(opts, this.o.timeoutSec * 1000);
+    return { runtime: 'chromium', adapter: a.adapter, ...('error' in result ? { ...result, size: opts.size } : result) };
+  }
+
+  async close(): Promise<void> {
+    await this.browser?.close();
+    this.node?.destroy();
+  }
+}
+
+function stamp(d: Date): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}`;
+}
+
+async function writeAtomic(path: string, text: string): Promise<void> {
+  await writeFile(`${path}.tmp`, text);
+  await rename(`${path}.tmp`, path);
+}
+
+async function main(): Promise<number> {
+  const o = parseBenchArgs(process.argv.slice(2), join(benchDir, 'results'));
+  if (o.help) {
+    process.stdout.write(o.usage);
+    return 0;
+  }
+  const started = new Date();
+  const runner = new Runner(o);
+  const records: BenchRecord[] = [];
+  const ceiling: BenchResults['ceiling'] = {};
+  const sweepRecords: BenchRecord[] = [];
+  try {
+    // Node first, then the browser: never two measurements at once.
+    const nodeIds = o.systems.filter((id) => systems[id].runtime === 'node');
+    const browserIds = o.systems.filter((id) => systems[id].runtime === 'chromium');
+    for (const id of nodeIds) records.push(await runner.run(id, o.shape));
+    if (o.ceilingSize !== 0) {
+      const code = await readFile(join(benchDir, 'kernels', 'matmul.wgsl'), 'utf8');
+      const c = await runner.ceilingNode(code);
+      if (c) ceiling.node = c;
+    }
+    for (const id of browserIds) records.push(await runner.run(id, o.shape));
+    if (o.ceilingSize !== 0) {
+      const c = await runner.ceilingChromium();
+      if (c) ceiling.chromium = c;
+    }
+    if (o.sweep) {
+      const shapes = sweepShapes(o.shape, o.sweep);
+      log(`sweep: ${shapes.length} shapes x ${o.sweep.systems.length} systems`);
+      for (const shape of shapes) {
+        for (const id of o.sweep.systems) {
+          const same = records.find((r) => r.id === id && r.config.batch === shape.batch && r.config.hidden === shape.hidden && r.config.steps === shape.steps);
+          sweepRecords.push(same ?? (await runner.run(id, shape, true)));
+        }
+      }
+    }
+  } finally {
+    await runner.close();
+  }
+
+  const results: BenchResults = {
+    date: started.toISOString(),
+    machine: {
+      os: `${os.type()} ${os.release()}`, arch: os.arch(), cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      memoryBytes: os.totalmem(), node: process.version,
+      ...(runner.browser ? { chromium: runner.browser.version } : {}),
+    },
+    adapters: {
+      ...(runner.nodeAdapter ? { node: runner.nodeAdapter } : {}),
+      ...(runner.chromiumAdapter ? { chromium: runner.chromiumAdapter } : {}),
+    },
+    config: { shape: o.shape, lr: o.lr, seed: o.seed, quick: o.quick, flopsPerStep: flopsPerStep(o.shape), systems: o.systems, timeoutSec: o.timeoutSec },
+    records,
+    ceiling,
+    ratios: ratios(records),
+    targets: targets(o.shape, records, sweepRecords, ceiling, referenceShape),
+  };
+  await mkdir(o.out, { recursive: true });
+  const name = stamp(started);
+  if (o.sweep) {
+    const chart = `${name}-sweep.svg`;
+    const chromium = results.adapters.chromium;
+    const where = chromium && 'adapter' in chromium ? `, Chromium adapter ${adapterLabel(chromium.adapter)}` : '';
+    const svg = sweepChart(sweepRecords, o.shape, o.sweep, `Training samples/s per system${where} (${started.toISOString().slice(0, 10)})`);
+    await writeAtomic(join(o.out, chart), svg);
+    await writeAtomic(join(o.out, 'latest-sweep.svg'), svg);
+    results.sweep = { ...o.sweep, records: sweepRecords, chart };
+  }
+  const json = JSON.stringify(results, null, 2) + '\n';
+  await writeAtomic(join(o.out, `${name}.json`), json);
+  await writeAtomic(join(o.out, 'latest.json'), json);
+  const md = markdownReport(results);
+  await writeAtomic(join(o.out, 'latest.md'), md);
+  process.stdout.write('\n' + md);
+  log(`wrote ${join(o.out, 'latest.json')}, ${name}.json and latest.md${o.sweep ? ', latest-sweep.svg' : ''}`);
+  const problems = checkResults(results);
+  if (problems.length) {
+    log(`the results are incomplete or ill-formed (a bug in bench/):\n  ${problems.join('\n  ')}`);
+    return 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    if (e instanceof UserError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`${e.stack ?? e.message}\n`);
+    process.exit(1);
+  },
+);

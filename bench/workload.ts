@@ -1,0 +1,127 @@
+// What the benchmark measures and how it counts: the systems, the workload's shape, the FLOP count of one
+// training step (shared/docs/reference-workload.md) and the statistics of a run of timed steps. Pure
+// functions: the runner (Node), the bench page (Chromium) and the CPU tests all use them.
+
+/** B, T, I, H, C of one benchmarked configuration (the alphabet of the engine). */
+export interface Shape {
+  batch: number;
+  steps: number;
+  input: number;
+  hidden: number;
+  classes: number;
+}
+
+/** The reference workload: MNIST rows as a sequence, one LSTM layer of 128 units, batch 100. */
+export const referenceShape: Shape = { batch: 100, steps: 28, input: 28, hidden: 128, classes: 10 };
+
+/** Everything one system's run needs to know. */
+export interface RunSpec {
+  shape: Shape;
+  /** Untimed steps first (pipeline compilation, first-use allocation). */
+  warmup: number;
+  /** Timed steps. */
+  steps: number;
+  lr: number;
+  seed: number;
+}
+
+export const systemIds = ['ours-node', 'ours-chromium', 'tfjs-webgpu', 'tfjs-wasm', 'tfjs-cpu', 'tfjs-webgl'] as const;
+export type SystemId = (typeof systemIds)[number];
+
+export interface SystemInfo {
+  system: 'webgpu-lstm' | 'tfjs-layers';
+  runtime: 'node' | 'chromium';
+  backend: string;
+  /** True when a step takes seconds on a software adapter: --quick times fewer of them. */
+  slow: boolean;
+}
+
+export const systems: Record<SystemId, SystemInfo> = {
+  'ours-node': { system: 'webgpu-lstm', runtime: 'node', backend: 'webgpu (Dawn)', slow: false },
+  'ours-chromium': { system: 'webgpu-lstm', runtime: 'chromium', backend: 'webgpu', slow: false },
+  'tfjs-webgpu': { system: 'tfjs-layers', runtime: 'chromium', backend: 'webgpu', slow: true },
+  'tfjs-wasm': { system: 'tfjs-layers', runtime: 'chromium', backend: 'wasm', slow: false },
+  'tfjs-cpu': { system: 'tfjs-layers', runtime: 'chromium', backend: 'cpu', slow: true },
+  'tfjs-webgl': { system: 'tfjs-layers', runtime: 'chromium', backend: 'webgl', slow: false },
+};
+
+/** Run by default; tfjs-webgl only when asked for (the issue compares webgpu, wasm and cpu). */
+export const defaultSystems: SystemId[] = ['ours-node', 'ours-chromium', 'tfjs-webgpu', 'tfjs-wasm', 'tfjs-cpu'];
+
+/**
+ * FLOPs of one training step, matmuls only (reference-workload.md):
+ * forward T*2*B*(I+H)*4H, recurrent backward T*2*B*4H*H, weight gradients T*2*B*(I+H)*4H,
+ * output layer 3*2*B*H*C. About 1.26e9 for the reference workload.
+ */
+export function flopsPerStep(s: Shape): number {
+  const { batch: B, steps: T, input: I, hidden: H, classes: C } = s;
+  const forward = T * 2 * B * (I + H) * 4 * H;
+  const recurrentBackward = T * 2 * B * 4 * H * H;
+  const weightGradients = T * 2 * B * (I + H) * 4 * H;
+  const output = 3 * 2 * B * H * C;
+  return forward + recurrentBackward + weightGradients + output;
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Counts of GPU calls kept by the bench page's init script (wrapped dispatchWorkgroups and submit). */
+export interface GpuCallCounts {
+  dispatches: number;
+  submits: number;
+}
+
+/** What one system's run returns, wherever it ran: raw step times and counts. */
+export interface RawRun {
+  /** Milliseconds of each timed step, each ended by waiting for the device (or tfjs's loss read). */
+  stepMs: number[];
+  /** Building the model or plan (pipelines, buffers) before the first step. */
+  setupMs: number;
+  /** The first warm-up step alone (first-use compilation shows here). */
+  firstStepMs: number | null;
+  dispatchesPerStep: number | null;
+  submitsPerStep: number | null;
+  peakBytes?: number;
+  /** What peakBytes counts. */
+  peakBytesSource?: string;
+  /** Backend details worth keeping (tfjs version, wasm SIMD and threads, counted dispatches...). */
+  info?: Record<string, unknown>;
+}
+
+export interface StepStats {
+  msPerStep: number;
+  minMs: number;
+  maxMs: number;
+  samplesPerSec: number;
+  gflops: number;
+}
+
+/** Median, min and max ms per step; samples/s and GFLOP/s from the median. */
+export function stepStats(stepMs: readonly number[], shape: Shape): StepStats {
+  if (stepMs.length === 0 || stepMs.some((ms) => !(ms > 0) || !Number.isFinite(ms))) {
+    throw new Error(`step times must be positive and finite, got [${stepMs.join(', ')}]`);
+  }
+  const ms = median(stepMs);
+  return {
+    msPerStep: ms,
+    minMs: Math.min(...stepMs),
+    maxMs: Math.max(...stepMs),
+    samplesPerSec: shape.batch / (ms / 1000),
+    gflops: flopsPerStep(shape) / (ms / 1000) / 1e9,
+  };
+}
+
+/** The sweep's shapes: batch, hidden and T one at a time around the main shape, each once. */
+export function sweepShapes(base: Shape, axes: { batch: number[]; hidden: number[]; seq: number[] }): Shape[] {
+  const all = [
+    ...axes.batch.map((batch) => ({ ...base, batch })),
+    ...axes.hidden.map((hidden) => ({ ...base, hidden })),
+    ...axes.seq.map((steps) => ({ ...base, steps })),
+  ];
+  const key = (s: Shape): string => `${s.batch}/${s.steps}/${s.hidden}`;
+  return all.filter((s, i) => all.findIndex((t) => key(t) === key(s)) === i);
+}

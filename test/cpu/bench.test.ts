@@ -1,0 +1,173 @@
+// The benchmark's pure parts: flags, FLOP count, statistics, sweep shapes, the results check, the
+// Markdown report and the SVG chart. No GPU, no browser.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { parseBenchArgs, stepsFor } from '../../bench/args.ts';
+import { sweepChart } from '../../bench/chart.ts';
+import { markdownReport } from '../../bench/report.ts';
+import { type BenchRecord, type BenchResults, checkResults, makeRecord, ratios, targets } from '../../bench/results.ts';
+import { type RunSpec, flopsPerStep, median, referenceShape, stepStats, sweepShapes } from '../../bench/workload.ts';
+import { UserError } from '../../src/user-error.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+test('FLOPs per step follow reference-workload.md: about 1.26 GFLOP for the reference workload', () => {
+  const T = 28, B = 100, I = 28, H = 128, C = 10;
+  const expected = 2 * T * 2 * B * (I + H) * 4 * H + T * 2 * B * 4 * H * H + 3 * 2 * B * H * C;
+  assert.equal(flopsPerStep(referenceShape), expected, 'formula term by term');
+  assert.ok(Math.abs(flopsPerStep(referenceShape) / 1e9 - 1.262) < 0.001, `about 1.26 GFLOP, got ${flopsPerStep(referenceShape)}`);
+});
+
+test('step statistics: median, min, max, samples/s and GFLOP/s from the median', () => {
+  assert.equal(median([3, 1, 2]), 2, 'odd count');
+  assert.equal(median([4, 1, 3, 2]), 2.5, 'even count');
+  const s = stepStats([200, 100, 400], referenceShape);
+  assert.equal(s.msPerStep, 200, 'median');
+  assert.equal(s.minMs, 100, 'min');
+  assert.equal(s.maxMs, 400, 'max');
+  assert.equal(s.samplesPerSec, 500, '100 samples in 0.2 s');
+  assert.ok(Math.abs(s.gflops - flopsPerStep(referenceShape) / 0.2 / 1e9) < 1e-9, `GFLOP/s ${s.gflops}`);
+  assert.throws(() => stepStats([], referenceShape), /positive and finite/, 'no steps');
+  assert.throws(() => stepStats([1, NaN], referenceShape), /positive and finite/, 'NaN step');
+});
+
+test('flags: defaults are the reference workload; --quick shortens the slow systems most', () => {
+  const o = parseBenchArgs([], 'out');
+  assert.ok(!o.help, 'not help');
+  if (o.help) return;
+  assert.deepEqual(o.shape, referenceShape, 'reference shape');
+  assert.deepEqual(o.systems, ['ours-node', 'ours-chromium', 'tfjs-webgpu', 'tfjs-wasm', 'tfjs-cpu'], 'default systems');
+  assert.equal(o.sweep, undefined, 'no sweep unless asked');
+  assert.deepEqual(stepsFor(o, 'tfjs-webgpu'), { warmup: 2, steps: 10 }, 'full run');
+  const q = parseBenchArgs(['--quick', '--systems', 'tfjs-webgpu,ours-node', '--out', '/tmp/x'], 'out');
+  assert.ok(!q.help && q.quick, 'quick');
+  if (q.help) return;
+  assert.deepEqual(stepsFor(q, 'tfjs-webgpu'), { warmup: 1, steps: 2 }, 'quick, slow system');
+  assert.deepEqual(stepsFor(q, 'ours-node'), { warmup: 1, steps: 3 }, 'quick, fast system');
+  assert.deepEqual(stepsFor(q, 'tfjs-webgpu', true), { warmup: 1, steps: 1 }, 'quick, sweep point');
+  assert.deepEqual(stepsFor(o, 'tfjs-webgpu', true), { warmup: 1, steps: 3 }, 'sweep point');
+  assert.equal(q.out, '/tmp/x', '--out');
+  const t = parseBenchArgs(['--steps', '5', '--warmup', '0', '--batch', '7', '--hidden', '9', '--steps-per-sequence', '3', '--sweep', '--sweep-batch', '1,2'], 'out');
+  assert.ok(!t.help, 'not help');
+  if (t.help) return;
+  assert.deepEqual(stepsFor(t, 'tfjs-cpu'), { warmup: 0, steps: 5 }, 'explicit steps win');
+  assert.deepEqual(t.shape, { ...referenceShape, batch: 7, hidden: 9, steps: 3 }, 'shape flags');
+  assert.deepEqual(t.sweep, { batch: [1, 2], hidden: [64, 128, 256, 512], seq: [28, 112], systems: ['ours-chromium', 'tfjs-webgpu'] }, 'sweep');
+  assert.ok(parseBenchArgs(['--help'], 'out').help, '--help');
+});
+
+test('flags: mistakes are UserErrors that name the flag', () => {
+  const cases: [string[], RegExp][] = [
+    [['--systems', 'tfjs-foo'], /--systems: unknown system "tfjs-foo"/],
+    [['--steps', '0'], /--steps: expected a whole number from 1/],
+    [['--batch', '1.5'], /--batch/],
+    [['--frobnicate'], /frobnicate/],
+    [['--sweep-batch', '1'], /--sweep-batch needs --sweep/],
+    [['--ceiling-size', '30'], /multiple of 4/],
+    [['--out', '--quick'], /--out needs a value/],
+    [['stray'], /unexpected argument "stray"/],
+    [['--quick=1'], /--quick is a switch/],
+    [['--out'], /--out needs a value/],
+  ];
+  for (const [argv, re] of cases) {
+    assert.throws(() => parseBenchArgs(argv, 'out'), (e: Error) => e instanceof UserError && re.test(e.message), `${argv.join(' ')} -> ${re}`);
+  }
+});
+
+test('npm run bench with a bad flag says so in one line and exits 2', async () => {
+  const run = promisify(execFile);
+  const err = await run(process.execPath, ['--import', 'tsx', join(root, 'bench', 'run.ts'), '--systems', 'nope'], { cwd: root }).then(
+    () => undefined,
+    (e: { code: number; stderr: string }) => e,
+  );
+  assert.ok(err, 'the command failed');
+  assert.equal(err.code, 2, `exit status: ${err.stderr}`);
+  assert.match(err.stderr, /^error: --systems: unknown system "nope"/, 'one error line');
+  assert.doesNotMatch(err.stderr, /\n\s+at /, 'no stack trace');
+});
+
+test('sweep shapes: one factor at a time around the base, each shape once', () => {
+  const shapes = sweepShapes(referenceShape, { batch: [1, 100, 256], hidden: [64, 128], seq: [28, 112] });
+  const keys = shapes.map((s) => `${s.batch}/${s.hidden}/${s.steps}`);
+  assert.deepEqual(keys, ['1/128/28', '100/128/28', '256/128/28', '100/64/28', '100/128/112'], 'deduplicated');
+});
+
+const adapter = { vendor: 'google', architecture: 'swiftshader', device: '', description: '', software: true, runtime: 'browser' as const };
+const spec = (steps: number, shape = referenceShape): RunSpec => ({ shape, warmup: 1, steps, lr: 0.001, seed: 0 });
+const raw = (ms: number[], dispatches: number | null) => ({ stepMs: ms, setupMs: 10, firstStepMs: 5, dispatchesPerStep: dispatches, submitsPerStep: dispatches && 1, peakBytes: 1000 });
+
+function sampleResults(): BenchResults {
+  const records: BenchRecord[] = [
+    makeRecord('ours-chromium', spec(2), raw([100, 120], 63), adapter),
+    makeRecord('tfjs-webgpu', spec(2), raw([2000, 3000], 1500), adapter),
+    makeRecord('tfjs-wasm', spec(2), raw([400, 500], null), adapter),
+    makeRecord('tfjs-cpu', spec(2), { error: 'tfjs backend cpu did not initialise' }, adapter),
+  ];
+  const ceiling = { chromium: { runtime: 'chromium' as const, adapter, size: 256, flops: 2 * 256 ** 3, gflops: 2, tile: { WG_X: 8, WG_Y: 8, ROWS: 4 }, candidates: [], trials: 2, maxRelError: 1e-7 } };
+  const sweep = [makeRecord('ours-chromium', spec(1, { ...referenceShape, batch: 256 }), raw([300], 63), adapter)];
+  return {
+    date: new Date(0).toISOString(),
+    machine: { os: 'Linux', arch: 'x64', cpus: 2, cpuModel: 'cpu', memoryBytes: 1, node: 'v20' },
+    adapters: { chromium: { adapter } },
+    config: { shape: referenceShape, lr: 0.001, seed: 0, quick: true, flopsPerStep: flopsPerStep(referenceShape), systems: ['ours-chromium', 'tfjs-webgpu', 'tfjs-wasm', 'tfjs-cpu'], timeoutSec: 1 },
+    records,
+    ceiling,
+    ratios: ratios(records),
+    targets: targets(referenceShape, records, sweep, ceiling, referenceShape),
+    sweep: { batch: [100, 256], hidden: [128], seq: [28], systems: ['ours-chromium'], records: [records[0], ...sweep] },
+  };
+}
+
+test('results: records, ratios and targets from raw runs; a failed system keeps its error', () => {
+  const res = sampleResults();
+  assert.deepEqual(checkResults(res), [], 'well-formed');
+  assert.equal(res.records[0].msPerStep, 110, 'median of two');
+  assert.equal(res.records[3].msPerStep, null, 'failed system has no time');
+  assert.match(res.records[3].error ?? '', /did not initialise/, 'error kept');
+  assert.ok(Math.abs(res.ratios['ours-chromium/tfjs-webgpu']! - 2500 / 110) < 1e-9, `ratio ${res.ratios['ours-chromium/tfjs-webgpu']}`);
+  assert.equal(res.ratios['ours-chromium/tfjs-cpu'], null, 'no ratio to a failed system');
+  const byName = Object.fromEntries(res.targets.map((t) => [t.name, t]));
+  assert.equal(byName['speedup over tfjs-webgpu'].met, true, '22.7x >= 10x');
+  assert.equal(byName['dispatches per step'].met, true, '63 <= 100');
+  const atBatch256 = byName['GFLOP/s at batch 256 over the ceiling'];
+  assert.ok(Math.abs(atBatch256.measured! - flopsPerStep({ ...referenceShape, batch: 256 }) / 0.3 / 1e9 / 2) < 1e-9, `fraction ${atBatch256.measured}`);
+});
+
+test('results check: finds what is missing or malformed', () => {
+  const res = sampleResults() as any;
+  res.records[0].samplesPerSec = NaN;
+  res.records[1].adapter = null;
+  res.records[1].dispatchesPerStep = null;
+  res.records[2].stepMs = [1];
+  delete res.machine;
+  res.ceiling.chromium.gflops = 0;
+  const problems = checkResults(res).join('\n');
+  for (const want of [/ours-chromium\): samplesPerSec/, /tfjs-webgpu\): adapter not recorded/, /tfjs-webgpu\): dispatchesPerStep/, /tfjs-wasm\): stepMs/, /machine/, /ceiling.chromium/]) {
+    assert.match(problems, want, `problem ${want} reported`);
+  }
+  assert.deepEqual(checkResults(null), ['results: not an object'], 'not an object');
+});
+
+test('Markdown report: a row per system with the adapter, ceiling, ratios and targets', () => {
+  const md = markdownReport(sampleResults());
+  assert.match(md, /\| ours-chromium \| chromium \| webgpu \| 110 \(100-120\) \| 909 \|/, 'our row');
+  assert.match(md, /\| tfjs-cpu \| chromium \| cpu \| failed: tfjs backend cpu did not initialise/, 'failed row');
+  assert.match(md, /google \/ swiftshader \(software\)/, 'adapter');
+  assert.match(md, /Chromium 2\.00 GFLOP\/s \(256\^3/, 'ceiling');
+  assert.match(md, /tfjs-webgpu 22\.7x/, 'ratio');
+  assert.match(md, /Scaling sweep/, 'sweep table');
+});
+
+test('sweep chart: an SVG with a line per system in each panel', () => {
+  const res = sampleResults();
+  const svg = sweepChart(res.sweep!.records, referenceShape, res.sweep!, 'title & <more>');
+  assert.ok(svg.startsWith('<svg') && svg.trimEnd().endsWith('</svg>'), 'one svg element');
+  assert.equal((svg.match(/<polyline/g) ?? []).length, 1, 'the batch panel has two points, so one line');
+  assert.equal((svg.match(/<circle/g) ?? []).length, 4, 'two points in the batch panel, one each in the hidden and T panels');
+  assert.match(svg, /title &amp; &lt;more&gt;/, 'text escaped');
+  assert.doesNotMatch(svg, /NaN|undefined/, 'no NaN coordinates');
+});

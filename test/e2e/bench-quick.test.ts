@@ -1,0 +1,75 @@
+// Smoke test of npm run bench: a tiny configuration through the whole runner (Node, one Chromium session
+// with ours and tfjs on webgpu, wasm and cpu, both ceilings), checking that the output is complete and
+// well-formed. Not its speed: the numbers only have to be there, finite and positive.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { checkResults, type BenchResults } from '../../bench/results.ts';
+import { chromiumMissing } from './browser.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const systems = ['ours-node', 'ours-chromium', 'tfjs-webgpu', 'tfjs-wasm', 'tfjs-cpu'];
+
+test('npm run bench -- --quick on a tiny config writes complete, well-formed results', { timeout: 240_000 }, async (t) => {
+  const missing = chromiumMissing();
+  if (missing) return t.skip(missing);
+  const out = await mkdtemp(join(tmpdir(), 'bench-quick-'));
+  try {
+    const args = [
+      '--import', 'tsx', join(root, 'bench', 'run.ts'), '--quick', '--systems', systems.join(','),
+      '--batch', '4', '--hidden', '8', '--steps-per-sequence', '3', '--warmup', '1', '--steps', '1',
+      '--ceiling-size', '64', '--timeout', '150', '--out', out,
+      '--sweep', '--sweep-batch', '4,6', '--sweep-hidden', '8', '--sweep-seq', '3', '--sweep-systems', 'ours-chromium',
+    ];
+    const started = Date.now();
+    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+      execFile(process.execPath, args, { cwd: root, maxBuffer: 16 << 20 }, (error, so, se) => {
+        if (error) reject(new Error(`bench exited with ${error.code}:\n${se.slice(-3000)}`));
+        else resolve({ stdout: so, stderr: se });
+      });
+    });
+    t.diagnostic(`bench took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    const files = await readdir(out);
+    assert.ok(files.includes('latest.json') && files.includes('latest.md'), `latest.json and latest.md written: ${files.join(', ')}`);
+    assert.ok(files.some((f) => /^\d{4}-\d\d-\d\d-\d{4}\.json$/.test(f)), `a dated copy YYYY-MM-DD-HHMM.json: ${files.join(', ')}`);
+    const res = JSON.parse(await readFile(join(out, 'latest.json'), 'utf8')) as BenchResults;
+
+    const unavailable = res.records.find((r) => r.error && /no WebGPU|no adapter|found no adapter/i.test(r.error));
+    if (unavailable) return t.skip(`WebGPU unavailable here: ${unavailable.id}: ${unavailable.error}`);
+
+    assert.deepEqual(checkResults(res), [], 'checkResults finds nothing missing or malformed');
+    assert.deepEqual(res.records.map((r) => r.id), systems, 'one record per system, in order');
+    for (const r of res.records) {
+      assert.equal(r.error, undefined, `${r.id} ran: ${r.error}`);
+      assert.ok(r.adapter && typeof r.adapter.vendor === 'string', `${r.id} records its adapter`);
+      assert.deepEqual([r.config.batch, r.config.hidden, r.config.steps, r.config.timedSteps], [4, 8, 3, 1], `${r.id} config recorded`);
+      for (const k of ['msPerStep', 'samplesPerSec', 'gflops'] as const) assert.ok(Number.isFinite(r[k]) && r[k]! > 0, `${r.id}.${k} = ${r[k]}`);
+      assert.ok(r.peakBytes !== undefined && r.peakBytes > 0, `${r.id} peak memory = ${r.peakBytes}`);
+    }
+    const ours = res.records.find((r) => r.id === 'ours-chromium')!;
+    assert.equal(ours.info?.countedDispatchesPerStep, ours.dispatchesPerStep, 'the engine counts the dispatches WebGPU sees');
+    const tfjsWebgpu = res.records.find((r) => r.id === 'tfjs-webgpu')!;
+    assert.ok(tfjsWebgpu.dispatchesPerStep! > 0 && tfjsWebgpu.submitsPerStep! > 0, 'tfjs-webgpu dispatches and submits counted');
+    for (const runtime of ['node', 'chromium'] as const) {
+      const c = res.ceiling[runtime];
+      assert.ok(c && 'gflops' in c && c.gflops > 0 && c.size === 64, `${runtime} ceiling: ${JSON.stringify(c)}`);
+    }
+    assert.deepEqual(Object.keys(res.ratios).sort(), ['ours-chromium/tfjs-cpu', 'ours-chromium/tfjs-wasm', 'ours-chromium/tfjs-webgpu'], 'a ratio per tfjs system');
+    assert.ok(res.adapters.node && 'adapter' in res.adapters.node, 'Node adapter recorded');
+    assert.ok(res.adapters.chromium && 'adapter' in res.adapters.chromium, 'Chromium adapter recorded');
+    assert.deepEqual(res.sweep?.records.map((r) => [r.id, r.config.batch, r.error]), [['ours-chromium', 4, undefined], ['ours-chromium', 6, undefined]], 'sweep: the main record reused, one more shape run');
+    assert.ok(files.includes('latest-sweep.svg') && res.sweep?.chart && files.includes(res.sweep.chart), `sweep chart written: ${files.join(', ')}`);
+    const svg = await readFile(join(out, 'latest-sweep.svg'), 'utf8');
+    assert.ok(svg.startsWith('<svg') && svg.includes('<polyline'), 'the chart has a line');
+    assert.match(stdout, /\| system \| runtime \| backend \| ms\/step/, 'Markdown table printed');
+    assert.ok(existsSync(join(out, 'latest.md')), 'latest.md');
+    assert.match(stderr, /\[bench\] wrote/, 'says where it wrote');
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});
