@@ -9,14 +9,9 @@ import { UserError } from '../user-error.ts';
 import type { ImageSet, Mnist } from './dataset.ts';
 import { checkLabels, parseIdxImages, parseIdxLabels } from './idx.ts';
 
-export const mnistFileNames = {
-  trainImages: 'train-images-idx3-ubyte',
-  trainLabels: 'train-labels-idx1-ubyte',
-  testImages: 't10k-images-idx3-ubyte',
-  testLabels: 't10k-labels-idx1-ubyte',
-} as const;
+import { mnistClasses, mnistFileNames } from './mnist-files.ts';
 
-export const mnistClasses = 10;
+export { mnistClasses, mnistFileNames } from './mnist-files.ts';
 
 const expectedFiles = Object.values(mnistFileNames).join(', ');
 

@@ -81,7 +81,8 @@ export interface Trainer {
   evaluate(dataset: string): Promise<EvalResult>;
   /** Waits for all submitted work; throws the device's failure, or TrainingDiverged. */
   flush(): Promise<void>;
-  /** The full state after the last submitted step (waits for it); throws TrainingDiverged. */
+  /** The full state after the last submitted step (waits for it); throws TrainingDiverged. Not to be
+   *  called while a trainStep is still running (its step would mix with the state read). */
   saveState(): Promise<EngineState>;
   readParams(): Promise<Tensors>;
   readGrads(): Promise<Tensors>;
@@ -132,14 +133,21 @@ export async function createTrainer(
     const failure = ctx.failure();
     if (failure) throw failure;
   };
+  /** A GPU call that fails as its device is lost (a mapAsync aborted, say) rejects before device.lost
+   *  resolves: wait a moment for the loss, so the caller sees the real reason (and can recover). */
+  const explain = async (e: unknown): Promise<never> => {
+    if (!ctx.failure()) await Promise.race([device.lost, new Promise((r) => setTimeout(r, 1000))]);
+    throw ctx.failure() ?? e;
+  };
   const checkStatus = (data: ArrayBuffer, offset: number): number => {
     const status = new DataView(data, offset, statusBytes);
     const badStep = status.getUint32(4, true);
     if (badStep !== 0) throw new TrainingDiverged(badStep);
     return status.getFloat32(0, true);
   };
-  const readStatus = async (): Promise<number> => checkStatus(await readBuffer(device, plan.buffers.status), 0);
-  const readTensors = async (buffer: GPUBuffer): Promise<Tensors> => unpackParams(cfg.model, new Float32Array(await readBuffer(device, buffer)));
+  const readStatus = async (): Promise<number> => checkStatus(await readBuffer(device, plan.buffers.status).catch(explain), 0);
+  const readTensors = async (buffer: GPUBuffer): Promise<Tensors> =>
+    unpackParams(cfg.model, new Float32Array(await readBuffer(device, buffer).catch(explain)));
 
   const summarize = (data: ArrayBuffer, count: number): { loss: number; accuracy: number } => {
     const s = new Float32Array(data, 0, 2 * count);
@@ -153,7 +161,7 @@ export async function createTrainer(
   };
 
   const flush = async (): Promise<void> => {
-    await device.queue.onSubmittedWorkDone();
+    await device.queue.onSubmittedWorkDone().catch(explain);
     inFlight.length = 0;
     check();
   };
@@ -188,13 +196,13 @@ export async function createTrainer(
       device.queue.submit([encoder.finish()]);
       const thisStep = step;
       if (slot) {
-        const data = await slot.read();
+        const data = await slot.read().catch(explain);
         check();
         const gradNorm = checkStatus(data, statsBytes);
         return { step: thisStep, gradNorm, ...summarize(data, B) };
       }
       inFlight.push(device.queue.onSubmittedWorkDone());
-      while (inFlight.length > maxInFlight) await inFlight.shift();
+      while (inFlight.length > maxInFlight) await inFlight.shift()!.catch(explain);
       check();
       return undefined;
     },
@@ -221,7 +229,7 @@ export async function createTrainer(
         if (i % 8 === 7) await device.queue.onSubmittedWorkDone();
         check();
       }
-      await readback.mapAsync(GPUMapMode.READ);
+      await readback.mapAsync(GPUMapMode.READ).catch(explain);
       const all = readback.getMappedRange().slice(0);
       readback.unmap();
       check();

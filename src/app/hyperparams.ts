@@ -1,0 +1,89 @@
+// The page's hyperparameters: defaults are the reference workload, ranges are the CLI's (src/cli/args.ts;
+// it parses argv with node:util, so the browser cannot share its parser).
+// Each field is parsed from its text and refused with a message saying what is allowed.
+
+export interface Hyper {
+  hidden: number;
+  batch: number;
+  lr: number;
+  /** How long to train, in `unit`s. */
+  length: number;
+  unit: 'steps' | 'epochs';
+  seed: number;
+  /** Validation accuracy every this many steps. */
+  validateEvery: number;
+  /** Clip gradients to this global norm; 0 = off. */
+  clipNorm: number;
+}
+
+export const referenceHyper: Hyper = { hidden: 128, batch: 100, lr: 0.001, length: 1000, unit: 'steps', seed: 0, validateEvery: 100, clipNorm: 0 };
+
+type NumericField = Exclude<keyof Hyper, 'unit'>;
+
+interface FieldRule {
+  label: string;
+  parse(text: string, unit: Hyper['unit']): number | string;
+}
+
+function wholeNumber(min: number, max: number): FieldRule['parse'] {
+  return (text) => {
+    const t = text.trim();
+    const n = Number(t);
+    if (!/^[0-9]+$/.test(t) || n < min || n > max) return `a whole number from ${min} to ${max.toLocaleString('en-US')}`;
+    return n;
+  };
+}
+
+export const fieldRules: Record<NumericField, FieldRule> = {
+  hidden: { label: 'Hidden units', parse: wholeNumber(1, 4096) },
+  batch: { label: 'Batch size', parse: wholeNumber(1, 65536) },
+  lr: {
+    label: 'Learning rate',
+    parse: (text) => {
+      const t = text.trim();
+      const n = Number(t);
+      if (!/^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) || !(n > 0 && n <= 1)) return 'a number greater than 0 and at most 1 (e.g. 0.001)';
+      return n;
+    },
+  },
+  length: {
+    label: 'Train for',
+    parse: (text, unit) => (unit === 'epochs' ? wholeNumber(1, 10000) : wholeNumber(1, 1e9))(text, unit),
+  },
+  seed: { label: 'Seed', parse: wholeNumber(0, 2 ** 32 - 1) },
+  validateEvery: { label: 'Validate every', parse: wholeNumber(1, 1e9) },
+  clipNorm: {
+    label: 'Clip gradient norm',
+    parse: (text) => {
+      const t = text.trim();
+      const n = Number(t);
+      if (!/^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) || !(n >= 0 && n <= 1e9)) return '0 (off) or a number greater than 0 and at most 1e9 (e.g. 5)';
+      return n;
+    },
+  },
+};
+
+export const numericFields = Object.keys(fieldRules) as NumericField[];
+
+/** The error message for one field's text, or undefined when it is valid. */
+export function fieldError(field: NumericField, text: string, unit: Hyper['unit']): string | undefined {
+  const r = fieldRules[field].parse(text, unit);
+  return typeof r === 'string' ? `${fieldRules[field].label}: expected ${r}, got "${text.trim()}".` : undefined;
+}
+
+/** All fields parsed, or the messages of those that are not valid. */
+export function parseHyper(texts: Record<NumericField, string>, unit: Hyper['unit']): { hyper: Hyper } | { errors: Partial<Record<NumericField, string>> } {
+  const errors: Partial<Record<NumericField, string>> = {};
+  const values = { unit } as Hyper;
+  for (const f of numericFields) {
+    const r = fieldRules[f].parse(texts[f], unit);
+    if (typeof r === 'string') errors[f] = fieldError(f, texts[f], unit);
+    else values[f] = r;
+  }
+  return Object.keys(errors).length ? { errors } : { hyper: values };
+}
+
+/** Optimizer steps for a run over `trainCount` images. */
+export function totalSteps(h: Hyper, trainCount: number): number {
+  return h.unit === 'steps' ? h.length : h.length * Math.ceil(trainCount / h.batch);
+}

@@ -1,0 +1,65 @@
+// The messages between the page (main.ts) and the training worker (worker/train-worker.ts). The worker
+// owns WebGPU, the data and the trainer; the page only draws what it is told.
+import type { AdapterDescription } from '../gpu/device.ts';
+import type { PhaseTimes } from '../train/timing.ts';
+import type { Hyper } from './hyperparams.ts';
+
+export type RunState = 'loading' | 'idle' | 'running' | 'paused' | 'done' | 'failed';
+
+/** Chart history: training stats at some steps, validation accuracy at others. */
+export interface History {
+  train: { step: number; loss: number; accuracy: number }[];
+  validation: { step: number; loss: number; accuracy: number }[];
+}
+
+export interface CheckpointSummary {
+  step: number;
+  totalSteps: number;
+  savedAt: number;
+  hyper: Hyper;
+}
+
+export type ToWorker =
+  | { type: 'init'; dataUrl: string }
+  | { type: 'start'; hyper: Hyper }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'reset' }
+  | { type: 'predict'; pixels: Uint8Array }
+  | { type: 'download' }
+  /** The full training state as the CLI's checkpoint file (npm run train -- --resume FILE continues it). */
+  | { type: 'download-checkpoint' }
+  | { type: 'load-file'; name: string; bytes: ArrayBuffer; /** the form's values, for what the file does not say */ hyper: Hyper }
+  | { type: 'resume-checkpoint' }
+  /** Destroys the GPU device as a driver reset would, to exercise the failure path (tests, the console). */
+  | { type: 'simulate-device-loss' };
+
+export interface Progress {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  /** Time spent training (paused time, validation and checkpoints excluded). */
+  trainMs: number;
+  msPerStep: number;
+  samplesPerSec: number;
+}
+
+export type FromWorker =
+  | { type: 'adapter'; adapter: AdapterDescription; timestampQuery: boolean }
+  | { type: 'data-progress'; loaded: number; total: number }
+  | { type: 'data-ready'; train: number; validation: number; test: number }
+  | { type: 'state'; state: RunState; hyper?: Hyper; progress?: Progress; source?: string }
+  | { type: 'progress'; progress: Progress }
+  | { type: 'stats'; step: number; loss: number; accuracy: number; /** global gradient norm, before clipping */ gradNorm: number }
+  | { type: 'validation'; step: number; loss: number; accuracy: number }
+  | { type: 'test'; step: number; accuracy: number; count: number }
+  | { type: 'timings'; step: number; times: PhaseTimes }
+  | { type: 'timings-unavailable'; reason: string }
+  | { type: 'prediction'; probabilities: number[]; hidden: Float32Array; steps: number; units: number }
+  | { type: 'checkpoint-saved'; summary: CheckpointSummary }
+  | { type: 'history'; history: History }
+  | { type: 'model-file'; name: string; bytes: Uint8Array }
+  | { type: 'no-prediction'; message: string }
+  | { type: 'notice'; message: string }
+  /** kind 'no-webgpu': the page shows what is needed instead of the trainer. */
+  | { type: 'error'; kind: 'no-webgpu' | 'training' | 'input'; message: string };

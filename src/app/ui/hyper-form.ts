@@ -1,0 +1,64 @@
+// The hyperparameter form: every field checked as it is typed, refused at the field with a message.
+import { type Hyper, fieldError, numericFields, parseHyper, referenceHyper } from '../hyperparams.ts';
+import { byId } from './dom.ts';
+
+export interface HyperForm {
+  /** The values, or undefined (with every bad field marked) when one is not valid. */
+  read(): Hyper | undefined;
+  write(h: Hyper): void;
+  setEnabled(enabled: boolean): void;
+  valid(): boolean;
+  onChange(listener: () => void): void;
+}
+
+export function createHyperForm(): HyperForm {
+  const input = (f: string): HTMLInputElement => byId<HTMLInputElement>(`f-${f}`);
+  const unit = byId<HTMLSelectElement>('f-unit');
+  const listeners: (() => void)[] = [];
+  const currentUnit = (): Hyper['unit'] => (unit.value === 'epochs' ? 'epochs' : 'steps');
+
+  const mark = (f: (typeof numericFields)[number]): boolean => {
+    const message = fieldError(f, input(f).value, currentUnit());
+    const error = byId(`f-${f}-error`);
+    error.textContent = message ?? '';
+    error.hidden = !message;
+    input(f).setAttribute('aria-invalid', message ? 'true' : 'false');
+    if (message) input(f).setAttribute('aria-describedby', `f-${f}-error`);
+    else input(f).removeAttribute('aria-describedby');
+    return !message;
+  };
+  const texts = (): Record<(typeof numericFields)[number], string> =>
+    Object.fromEntries(numericFields.map((f) => [f, input(f).value])) as Record<(typeof numericFields)[number], string>;
+
+  for (const f of numericFields) {
+    input(f).addEventListener('input', () => {
+      mark(f);
+      listeners.forEach((l) => l());
+    });
+  }
+  unit.addEventListener('change', () => {
+    mark('length');
+    listeners.forEach((l) => l());
+  });
+
+  const form: HyperForm = {
+    read() {
+      const ok = numericFields.map(mark).every(Boolean);
+      const r = parseHyper(texts(), currentUnit());
+      return ok && 'hyper' in r ? r.hyper : undefined;
+    },
+    write(h) {
+      for (const f of numericFields) input(f).value = String(h[f]);
+      unit.value = h.unit;
+      numericFields.forEach(mark);
+    },
+    setEnabled(enabled) {
+      for (const f of numericFields) input(f).disabled = !enabled;
+      unit.disabled = !enabled;
+    },
+    valid: () => 'hyper' in parseHyper(texts(), currentUnit()),
+    onChange: (l) => listeners.push(l),
+  };
+  form.write(referenceHyper);
+  return form;
+}

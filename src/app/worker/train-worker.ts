@@ -1,0 +1,214 @@
+// The training worker: WebGPU (navigator.gpu exists in dedicated workers), MNIST, and one training
+// session at a time, driven by the page's messages (protocol.ts). Training here never blocks the page.
+import { createBrowserGpu } from '../../gpu/browser-gpu.ts';
+import type { GpuContext } from '../../gpu/device.ts';
+import { checkpointFormat, decodeCheckpoint } from '../../io/checkpoint.ts';
+import { loadModelBytes } from '../../io/model-file.ts';
+import { decodeSafetensors } from '../../io/safetensors.ts';
+import type { ModelConfig } from '../../train/model.ts';
+import { timestampsSupported } from '../../train/timing.ts';
+import { UserError } from '../../user-error.ts';
+import { loadCheckpoint } from '../checkpoint-store.ts';
+import { type Hyper, totalSteps } from '../hyperparams.ts';
+import type { FromWorker, History, ToWorker } from '../protocol.ts';
+import { type BrowserMnist, loadMnist } from './load-mnist.ts';
+import { type Session, type SessionOptions, createSession } from './session.ts';
+
+interface WorkerScope {
+  postMessage(message: FromWorker, transfer?: Transferable[]): void;
+  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
+}
+const scope = self as unknown as WorkerScope;
+const post = (m: FromWorker, transfer: Transferable[] = []): void => scope.postMessage(m, transfer);
+
+let ctx: GpuContext | undefined;
+let data: BrowserMnist | undefined;
+let session: Session | undefined;
+let control: Promise<void> = Promise.resolve();
+
+/** A fresh GPU context when there is none or the last one failed (device lost). */
+async function gpu(): Promise<GpuContext> {
+  if (ctx && !ctx.failure()) return ctx;
+  ctx?.destroy();
+  ctx = undefined;
+  ctx = await createBrowserGpu({ log: (m) => console.warn(m) });
+  post({ type: 'adapter', adapter: ctx.adapter, timestampQuery: timestampsSupported(ctx.device) });
+  return ctx;
+}
+
+async function init(dataUrl: string): Promise<void> {
+  try {
+    await gpu();
+  } catch (e) {
+    const message = (e as Error).message;
+    post({ type: 'error', kind: e instanceof UserError ? 'no-webgpu' : 'training', message: `WebGPU could not start: ${message}` });
+    return;
+  }
+  data = await loadMnist(dataUrl, (loaded, total) => post({ type: 'data-progress', loaded, total }));
+  post({ type: 'data-ready', train: data.train.count, validation: data.validation.count, test: data.test.count });
+  post({ type: 'state', state: 'idle' });
+}
+
+async function closeSession(): Promise<void> {
+  if (!session) return;
+  await session.pause();
+  session.destroy();
+  session = undefined;
+}
+
+interface OpenOptions {
+  hyper: Hyper;
+  totalSteps: number;
+  source: string;
+  start?: SessionOptions['start'];
+  stepOffset?: number;
+  fromSavedCheckpoint?: boolean;
+  trainMs?: number;
+  history?: History;
+}
+
+async function open(o: OpenOptions): Promise<Session> {
+  if (!data) throw new UserError('MNIST is still loading: wait for the progress bar to finish.');
+  await closeSession();
+  const context = await gpu();
+  post({ type: 'history', history: o.history ?? { train: [], validation: [] } });
+  try {
+    session = await createSession({ ...o, ctx: context, data, post });
+  } catch (e) {
+    post({ type: 'state', state: 'idle' }); // the previous run is closed already
+    throw e;
+  }
+  session.postState();
+  return session;
+}
+
+/** A model file's hyperparameters: its own where the metadata has them, the form's otherwise. */
+function hyperFromFile(form: Hyper, hidden: number, metadata: Record<string, string>): Hyper {
+  const num = (key: string, ok: (n: number) => boolean, fallback: number): number => {
+    const n = Number(metadata[key]);
+    return metadata[key] !== undefined && ok(n) ? n : fallback;
+  };
+  return {
+    ...form,
+    hidden,
+    batch: num('batch', (n) => Number.isInteger(n) && n >= 1 && n <= 65536, form.batch),
+    lr: num('lr', (n) => n > 0 && n <= 1, form.lr),
+    seed: num('seed', (n) => Number.isInteger(n) && n >= 0 && n < 2 ** 32, form.seed),
+  };
+}
+
+function checkMnistShape(name: string, config: ModelConfig): void {
+  if (config.steps !== 28 || config.inputSize !== 28 || config.classes !== 10) {
+    throw new UserError(`${name}: the model reads ${config.steps} steps of ${config.inputSize} inputs into ${config.classes} classes; this page trains on MNIST (28 rows of 28 pixels, 10 classes).`);
+  }
+  if (config.hidden > 4096) throw new UserError(`${name}: ${config.hidden} hidden units, over this page's limit of 4096.`);
+}
+
+/** A model file (--out) starts a new run from its weights; a checkpoint (--checkpoint) continues its run exactly. */
+async function loadFile(name: string, buffer: ArrayBuffer, form: Hyper): Promise<void> {
+  const trainCount = data?.train.count;
+  if (trainCount === undefined) throw new UserError('MNIST is still loading: wait for the progress bar to finish.');
+  const bytes = new Uint8Array(buffer);
+  if (decodeSafetensors(bytes, name).metadata.format === checkpointFormat) {
+    const state = decodeCheckpoint(bytes, name);
+    checkMnistShape(name, state.config);
+    const { batch, lr, seed, clipNorm } = state.options;
+    const hyper = { ...form, hidden: state.config.hidden, batch, lr, seed, clipNorm };
+    await open({ hyper, totalSteps: state.step + totalSteps(hyper, trainCount), source: name, start: state });
+    post({ type: 'notice', message: `Loaded the checkpoint ${name} at step ${state.step}: Resume continues its run exactly where it stopped.` });
+    return;
+  }
+  const { config, params, metadata } = loadModelBytes(bytes, name);
+  checkMnistShape(name, config);
+  const hyper = hyperFromFile(form, config.hidden, metadata);
+  const startStep = Number.isSafeInteger(Number(metadata.steps)) ? Math.max(0, Number(metadata.steps)) : 0;
+  await open({ hyper, totalSteps: startStep + totalSteps(hyper, trainCount), source: name, start: { params, steps: startStep } });
+  post({ type: 'notice', message: `Loaded ${name}: an LSTM with ${config.hidden} hidden units, trained for ${startStep} steps. Resume trains it further; draw a digit to try it.` });
+}
+
+async function resumeCheckpoint(): Promise<void> {
+  const c = await loadCheckpoint();
+  if (!c) throw new UserError('there is no checkpoint saved in this browser.');
+  const state = decodeCheckpoint(c.bytes, 'the checkpoint saved in this browser');
+  const s = await open({
+    hyper: c.hyper, totalSteps: c.totalSteps, source: 'the checkpoint', start: state, stepOffset: c.stepOffset, fromSavedCheckpoint: true,
+    trainMs: c.trainMs, history: c.history,
+  });
+  void s.run();
+}
+
+// Predictions are coalesced: while one runs, only the latest drawing waits.
+let pendingPixels: Uint8Array | undefined;
+let predicting = false;
+async function predict(pixels: Uint8Array): Promise<void> {
+  pendingPixels = pixels;
+  if (predicting) return;
+  predicting = true;
+  try {
+    while (pendingPixels) {
+      const next = pendingPixels;
+      pendingPixels = undefined;
+      if (!session || session.state === 'failed') {
+        post({ type: 'no-prediction', message: 'Start training or load a model to see what it predicts.' });
+        continue;
+      }
+      const p = await (await session.predictor()).predict(next, session.trainer.plan.buffers.params);
+      const { steps, hidden } = session.model;
+      post({ type: 'prediction', probabilities: p.probabilities, hidden: p.hidden, steps, units: hidden }, [p.hidden.buffer]);
+    }
+  } finally {
+    predicting = false;
+  }
+}
+
+async function handle(m: ToWorker): Promise<void> {
+  switch (m.type) {
+    case 'init': return init(m.dataUrl);
+    case 'start': {
+      const s = await open({ hyper: m.hyper, totalSteps: totalSteps(m.hyper, data?.train.count ?? 0), source: 'a new model' });
+      void s.run();
+      return;
+    }
+    case 'pause': return session?.pause();
+    case 'resume':
+      if (session) void session.run();
+      return;
+    case 'reset':
+      await closeSession();
+      post({ type: 'history', history: { train: [], validation: [] } });
+      post({ type: 'state', state: data ? 'idle' : 'loading' });
+      return;
+    case 'download': {
+      if (!session) throw new UserError('there is no model to download yet: start training or load a model.');
+      const bytes = await session.modelBytes();
+      post({ type: 'model-file', name: `webgpu-lstm-h${session.model.hidden}-step${session.step}.safetensors`, bytes }, [bytes.buffer]);
+      return;
+    }
+    case 'download-checkpoint': {
+      if (!session) throw new UserError('there is no run to save yet: start training or load a model.');
+      const bytes = await session.checkpointBytes();
+      post({ type: 'model-file', name: `webgpu-lstm-h${session.model.hidden}-step${session.step}.checkpoint.safetensors`, bytes }, [bytes.buffer]);
+      return;
+    }
+    case 'load-file': return loadFile(m.name, m.bytes, m.hyper);
+    case 'resume-checkpoint': return resumeCheckpoint();
+    case 'predict': return predict(m.pixels);
+    case 'simulate-device-loss':
+      ctx?.device.destroy(); // not ctx.destroy(): the context must see it as lost
+      return;
+  }
+}
+
+scope.onmessage = (event) => {
+  const m = event.data;
+  const fail = (e: unknown): void => {
+    const message = e instanceof Error ? e.message : String(e);
+    post({ type: 'error', kind: e instanceof UserError ? 'input' : 'training', message });
+  };
+  if (m.type === 'predict') {
+    // Not queued behind a control message; a failure is said where the prediction would be.
+    handle(m).catch((e: unknown) => post({ type: 'no-prediction', message: `The prediction failed: ${e instanceof Error ? e.message : String(e)}` }));
+    return;
+  }
+  control = control.then(() => handle(m)).catch(fail);
+};

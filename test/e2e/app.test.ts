@@ -1,0 +1,292 @@
+// The built page in headless Chromium on its WebGPU (SwiftShader here): it loads without console errors,
+// shows the adapter, refuses bad hyperparameters at the field, trains with the loss falling while the
+// page stays responsive, pauses and resumes, shows GPU timings, predicts a drawn digit as the float64
+// oracle does, downloads a model and a checkpoint (which the CLI continues), loads them back (and the
+// CLI's), offers to resume after a reload, and survives a lost GPU device. Screenshots of the trained
+// page (and of the device-loss message) are kept in test/e2e/artifacts/.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { decodeCheckpoint } from '../../src/io/checkpoint.ts';
+import { loadModelBytes } from '../../src/io/model-file.ts';
+import { forward, toFloat64 } from '../../src/reference/lstm.ts';
+import { type BuiltPage, artifactsDir, repoRoot, serveBuiltPage } from './app-support/built-page.ts';
+import {
+  collectErrors, drawStroke, longestMainThreadGap, settledProbabilities, seven, shownStep, waitForState, waitForStep,
+} from './app-support/page-helpers.ts';
+import { chromiumMissing, launchChromium } from './browser.ts';
+
+// Small enough for a software adapter: about 0.1 s per step here.
+const small = { hidden: '24', batch: '32', lr: '0.01', length: '1000', validateEvery: '20', seed: '1', clipNorm: '0' };
+
+test('the training page, end to end', { timeout: 300_000 }, async (t) => {
+  const missing = chromiumMissing();
+  if (missing) return t.skip(missing);
+  await mkdir(artifactsDir, { recursive: true });
+  let served: BuiltPage | undefined;
+  const browser = await launchChromium();
+  try {
+    served = await serveBuiltPage();
+    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 1500 } });
+    const page = await context.newPage();
+    const errors = collectErrors(page);
+    await page.goto(served.url);
+    const url = served.url;
+
+    let pausedAt = 0;
+    let beforeDownload: number[] = [];
+    let drawnPixels: number[] = [];
+    let drawnHidden: number[] = [];
+    const modelPath = join(artifactsDir, 'downloaded-model.safetensors');
+    const checkpointPath = join(artifactsDir, 'page-checkpoint.safetensors');
+    let checkpointStep = 0;
+
+    await t.test('loads, shows the adapter and MNIST, and offers no checkpoint yet', async () => {
+      await page.waitForSelector('#adapter dl', { timeout: 30_000 });
+      const adapter = await page.locator('#adapter').innerText();
+      assert.match(adapter, /Vendor\s+\S+/, `the adapter panel names a vendor: ${adapter}`);
+      if ((await page.locator('#adapter').getAttribute('data-software')) === 'true') {
+        assert.match(adapter, /Software adapter/, 'a software adapter is flagged as such');
+      }
+      await page.waitForFunction(() => /55,000 training/.test(document.getElementById('data-text')?.textContent ?? ''), undefined, { timeout: 60_000 });
+      assert.equal(await page.locator('#data-progress').evaluate((p) => (p as HTMLProgressElement).value), 1, 'the MNIST progress bar is full');
+      await waitForState(page, 'idle', 10_000);
+      assert.equal(await page.locator('[data-banner="resume"]').count(), 0, 'a fresh browser has no checkpoint to offer');
+      assert.equal(await page.locator('#f-hidden').inputValue(), '128', 'the form defaults to the reference workload');
+      assert.ok(await page.locator('#btn-start').isEnabled(), 'Start is enabled once the data is loaded');
+    });
+
+    await t.test('refuses invalid hyperparameters at the field', async () => {
+      for (const [field, value, message] of [
+        ['hidden', 'abc', /Hidden units: expected a whole number from 1 to 4,096/],
+        ['hidden', '0', /Hidden units: expected a whole number from 1 to 4,096/],
+        ['batch', '70000', /Batch size: expected a whole number from 1 to 65,536/],
+        ['lr', '2', /Learning rate: expected a number greater than 0 and at most 1/],
+        ['length', '-5', /Train for: expected a whole number/],
+        ['clipNorm', '-1', /Clip gradient norm: expected 0 \(off\) or a number greater than 0/],
+      ] as const) {
+        await page.fill(`#f-${field}`, value);
+        const error = page.locator(`#f-${field}-error`);
+        assert.ok(await error.isVisible(), `${field}=${value} shows a message at the field`);
+        assert.match(await error.innerText(), message, `${field}=${value}: the message says what is allowed`);
+        assert.equal(await page.locator(`#f-${field}`).getAttribute('aria-invalid'), 'true', `${field}=${value} is marked invalid`);
+        assert.ok(await page.locator('#btn-start').isDisabled(), `Start is refused while ${field}=${value}`);
+        await page.fill(`#f-${field}`, '1');
+      }
+      for (const [field, value] of Object.entries(small)) await page.fill(`#f-${field}`, value);
+      assert.equal(await page.locator('.field-error:visible').count(), 0, 'valid values show no message');
+    });
+
+    await t.test('before any model, a drawing asks for one', async () => {
+      await drawStroke(page, seven);
+      await page.waitForFunction(() => /Start training or load a model/.test(document.getElementById('prediction-headline')?.textContent ?? ''), undefined, { timeout: 10_000 });
+      await page.click('#btn-clear');
+    });
+
+    await t.test('trains at least 20 steps with the loss falling, and the page stays responsive', async () => {
+      await page.click('#btn-start');
+      await waitForState(page, 'running', 60_000);
+      await waitForStep(page, 3, 60_000);
+      const gap = await longestMainThreadGap(page, 1500);
+      assert.ok(gap < 400, `the page's main thread never stalls while training (longest gap ${gap.toFixed(0)} ms)`);
+      t.diagnostic(`longest main-thread gap while training: ${gap.toFixed(0)} ms`);
+      await waitForStep(page, 25, 120_000);
+      const history = await page.evaluate(() => window.lstmApp!.history());
+      assert.ok(history.train.length >= 5, `loss reported at several steps (${history.train.length})`);
+      // Minibatch losses are noisy: compare the means over the first 5 steps and over steps 16 and later.
+      const early = mean(history.train.filter((p) => p.step <= 5).map((p) => p.loss));
+      const late = mean(history.train.filter((p) => p.step > 15).map((p) => p.loss));
+      const shown = history.train.map((p) => `${p.step}:${p.loss.toFixed(2)}`).join(' ');
+      assert.ok(late < 0.85 * early, `the loss falls: mean ${early.toFixed(3)} over steps 1-5, ${late.toFixed(3)} from step 16 (${shown})`);
+      t.diagnostic(`minibatch losses: ${shown}`);
+      assert.ok(history.validation.length >= 1, 'validation accuracy is measured at step 20');
+      assert.match(await page.locator('#s-validation').innerText(), /^\d+\.\d\d%$/, 'validation accuracy is shown');
+      for (const id of ['#s-rate', '#s-ms', '#s-elapsed']) assert.match(await page.locator(id).innerText(), /\d/, `${id} shows a number`);
+      assert.ok(await page.locator('#chart-loss canvas').count() > 0, 'the loss chart is drawn');
+    });
+
+    await t.test('shows the GPU time of each phase, or says why it cannot', async () => {
+      await page.waitForSelector('#timings-body table, #timings-unavailable', { timeout: 30_000 });
+      const timestamps = /Timestamp queries\s+yes/.test(await page.locator('#adapter').innerText());
+      if (timestamps) {
+        const rows = await page.$$eval('#timings-body tr[data-phase]', (trs) => trs.map((tr) => [(tr as HTMLElement).dataset.phase, tr.querySelector('.ms')!.textContent]));
+        assert.deepEqual(rows.map((r) => r[0]), ['forward', 'loss', 'backward', 'weightGradients', 'optimizer'], 'one row per phase');
+        const total = rows.reduce((s, r) => s + Number.parseFloat(r[1]!), 0);
+        assert.ok(total > 0, `the phases took some GPU time (${rows.map((r) => r.join(' ')).join(', ')})`);
+      } else {
+        assert.match(await page.locator('#timings-unavailable').innerText(), /timestamp-query/, 'the page says timestamp-query is missing');
+      }
+    });
+
+    await t.test('pauses and resumes', async () => {
+      await page.click('#btn-pause');
+      await waitForState(page, 'paused', 60_000);
+      const paused = await shownStep(page);
+      await page.waitForTimeout(1500);
+      assert.equal(await shownStep(page), paused, 'no steps while paused');
+      await page.waitForFunction((s) => window.lstmApp?.checkpoint?.step === s, paused, { timeout: 30_000 });
+      await page.click('#btn-resume');
+      await waitForState(page, 'running', 10_000);
+      await waitForStep(page, paused + 3, 60_000);
+      await page.click('#btn-pause');
+      await waitForState(page, 'paused', 60_000);
+      pausedAt = await shownStep(page);
+      await page.waitForFunction((s) => window.lstmApp?.checkpoint?.step === s, pausedAt, { timeout: 30_000 });
+    });
+
+    await t.test('a drawn digit gets probabilities that sum to 1 and a heatmap of the hidden state', async () => {
+      await drawStroke(page, seven);
+      const p = await settledProbabilities(page);
+      beforeDownload = p;
+      drawnHidden = await page.evaluate(() => window.lstmApp!.lastPrediction!.hidden);
+      const sum = p.reduce((a, b) => a + b, 0);
+      assert.ok(Math.abs(sum - 1) < 1e-9, `probabilities sum to 1 (${sum})`);
+      assert.ok(p.every((x) => x >= 0 && x <= 1), 'each probability lies in [0, 1]');
+      const heat = await page.locator('#hidden-heatmap').evaluate((c) => {
+        const canvas = c as HTMLCanvasElement;
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let coloured = 0;
+        for (let i = 0; i < data.length; i += 4) if (data[i] !== 255 || data[i + 1] !== 255 || data[i + 2] !== 255) coloured++;
+        return { width: canvas.width, height: canvas.height, coloured };
+      });
+      assert.deepEqual([heat.width, heat.height], [24, 28], 'the heatmap has one column per unit and one row per step');
+      assert.ok(heat.coloured > 24 * 28 * 0.25, `the heatmap shows the hidden state (${heat.coloured} coloured cells)`);
+      const ink = await page.locator('#input-preview').evaluate((c) => {
+        const canvas = c as HTMLCanvasElement;
+        const data = canvas.getContext('2d')!.getImageData(0, 0, 28, 28).data;
+        let n = 0;
+        for (let i = 0; i < data.length; i += 4) if (data[i] > 0) n++;
+        return n;
+      });
+      assert.ok(ink > 20, `the 28x28 input shows the drawing (${ink} lit pixels)`);
+      drawnPixels = await page.locator('#input-preview').evaluate((c) => {
+        const data = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 28, 28).data;
+        return Array.from({ length: 28 * 28 }, (_, i) => data[4 * i]);
+      });
+      await page.screenshot({ path: join(artifactsDir, 'trained-page.png'), fullPage: true });
+    });
+
+    await t.test('downloads the model and the checkpoint as the CLI\'s files; the page\'s prediction is the oracle\'s', async () => {
+      const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.click('#btn-download')]);
+      assert.match(download.suggestedFilename(), /\.safetensors$/, 'the file is a .safetensors');
+      await download.saveAs(modelPath);
+      const { config, metadata, params } = loadModelBytes(new Uint8Array(await readFile(modelPath)), modelPath);
+      assert.deepEqual(config, { steps: 28, inputSize: 28, hidden: 24, classes: 10, forgetBias: 1 }, 'the model file holds the trained config');
+      assert.equal(metadata.steps, String(pausedAt), 'the model file records its steps');
+      assert.equal(metadata.batch, '32', 'and its batch');
+      const [saved] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.click('#btn-download-checkpoint')]);
+      await saved.saveAs(checkpointPath);
+      const state = decodeCheckpoint(new Uint8Array(await readFile(checkpointPath)), checkpointPath);
+      assert.equal(state.step, pausedAt, 'the checkpoint holds the step');
+      assert.deepEqual(state.options, { batch: 32, lr: 0.01, seed: 1, clipNorm: 0 }, 'and the options');
+      checkpointStep = state.step;
+      // The page's prediction of the drawing, made with these weights, is the float64 oracle's.
+      const x = Float64Array.from(drawnPixels, (v) => Math.fround(v / 255));
+      const ref = forward(config, toFloat64(params), x, [0], 1);
+      for (let i = 0; i < 10; i++) {
+        assert.ok(Math.abs(beforeDownload[i] - ref.probs[i]) <= 1e-5, `digit ${i}: page ${beforeDownload[i]}, oracle ${ref.probs[i]}`);
+      }
+      const H = config.hidden;
+      for (let i = 0; i < 28 * H; i++) {
+        const want = ref.h[H + i]; // h[1..T]: the oracle's step 0 is the zero state
+        assert.ok(Math.abs(drawnHidden[i] - want) <= 1e-5 + 1e-4 * Math.abs(want), `h at step ${Math.floor(i / H) + 1}, unit ${i % H}: page ${drawnHidden[i]}, oracle ${want}`);
+      }
+    });
+
+    await t.test('after a reload, offers to resume from the checkpoint', async () => {
+      await page.goto(url);
+      const banner = page.locator('[data-banner="resume"]');
+      await banner.waitFor({ timeout: 30_000 });
+      assert.match(await banner.innerText(), new RegExp(`step ${pausedAt} of 1,000`), 'the offer names the checkpoint\'s step');
+      await banner.locator('button', { hasText: 'Resume training' }).click();
+      await waitForState(page, 'running', 90_000);
+      const history = await page.evaluate(() => window.lstmApp!.history());
+      assert.ok(history.train.some((p) => p.step < pausedAt), 'the charts come back with the run');
+      assert.equal(await page.locator('#f-hidden').inputValue(), '24', 'the run\'s hyperparameters come back');
+      await waitForStep(page, pausedAt + 2, 60_000);
+    });
+
+    await t.test('a lost GPU device is shown in the page, and training resumes from the last checkpoint', async () => {
+      const before = errors.length;
+      await page.evaluate(() => window.lstmApp!.simulateDeviceLoss());
+      await waitForState(page, 'failed', 60_000);
+      const banner = page.locator('[data-banner="training"]');
+      await banner.waitFor({ timeout: 10_000 });
+      const text = await banner.innerText();
+      assert.match(text, /GPU device lost/, `the page says the device was lost: ${text}`);
+      assert.match(text, new RegExp(`last checkpoint \\(step ${pausedAt}\\) is kept`), `the page says the checkpoint survives: ${text}`);
+      await page.screenshot({ path: join(artifactsDir, 'device-lost-page.png') });
+      await banner.locator('button', { hasText: 'Resume from the last checkpoint' }).click();
+      await waitForState(page, 'running', 90_000);
+      await waitForStep(page, pausedAt + 2, 60_000);
+      await page.click('#btn-pause');
+      await waitForState(page, 'paused', 60_000);
+      const logged = errors.splice(before);
+      t.diagnostic(`logged around the device loss: ${logged.join(' | ')}`);
+      assert.ok(logged.every((e) => /device|lost|destroyed/i.test(e)), `only the device loss was logged: ${logged.join(' | ')}`);
+    });
+
+    await t.test('loads the downloaded model back: the same drawing gets the same probabilities', async () => {
+      await page.setInputFiles('#file-input', modelPath);
+      await page.waitForFunction(() => /Loaded downloaded-model/.test(document.getElementById('banners')?.textContent ?? ''), undefined, { timeout: 60_000 });
+      await waitForState(page, 'paused', 10_000);
+      assert.equal(await shownStep(page), pausedAt, 'the step counter continues from the file\'s steps');
+      await page.click('#btn-clear');
+      await drawStroke(page, seven);
+      const p = await settledProbabilities(page);
+      for (let i = 0; i < 10; i++) {
+        assert.ok(Math.abs(p[i] - beforeDownload[i]) < 1e-6, `digit ${i}: ${p[i]} after loading, ${beforeDownload[i]} before downloading`);
+      }
+    });
+
+    await t.test('the CLI continues the page\'s checkpoint; the page loads what the CLI wrote', async (st) => {
+      const cliModel = join(artifactsDir, 'cli-model.safetensors');
+      const args = ['--import', 'tsx', 'src/cli/train.ts', '--resume', checkpointPath, '--steps', String(checkpointStep + 2), '--out', cliModel];
+      const cli = spawnSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+      if (cli.status !== 0 && /no adapter|no WebGPU/i.test(cli.stderr)) return st.skip(`the CLI found no WebGPU adapter in Node: ${cli.stderr.trim()}`);
+      assert.equal(cli.status, 0, `npm run train -- --resume exits 0: ${cli.stderr}`);
+      assert.match(cli.stdout, new RegExp(`resuming at step ${checkpointStep}`), 'the CLI resumed the page\'s checkpoint');
+
+      await page.click('#btn-reset');
+      await waitForState(page, 'idle', 30_000);
+      await page.fill('#f-hidden', '64');
+      await page.setInputFiles('#file-input', cliModel);
+      await page.waitForFunction(() => /Loaded cli-model/.test(document.getElementById('banners')?.textContent ?? ''), undefined, { timeout: 60_000 });
+      assert.equal(await page.locator('#f-hidden').inputValue(), '24', 'the form takes the file\'s hidden size');
+      assert.equal(await page.locator('#f-batch').inputValue(), '32', 'and its batch');
+      assert.equal(await shownStep(page), checkpointStep + 2, 'and counts on from its steps');
+      await page.click('#btn-clear');
+      await drawStroke(page, seven);
+      const p = await settledProbabilities(page);
+      assert.ok(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-9, 'its probabilities sum to 1');
+
+      // The checkpoint the CLI wrote on (it keeps checkpointing to --resume's file) continues here exactly.
+      await page.setInputFiles('#file-input', checkpointPath);
+      await page.waitForFunction(() => /Loaded the checkpoint/.test(document.getElementById('banners')?.textContent ?? ''), undefined, { timeout: 60_000 });
+      assert.equal(await shownStep(page), checkpointStep + 2, 'the CLI\'s checkpoint is at its last step');
+      await page.click('#btn-resume');
+      await waitForStep(page, checkpointStep + 3, 60_000);
+      await page.click('#btn-pause');
+      await waitForState(page, 'paused', 60_000);
+    });
+
+    await t.test('a short run finishes with the test-set accuracy; reset clears it', async () => {
+      await page.click('#btn-reset');
+      await waitForState(page, 'idle', 30_000);
+      for (const [field, value] of Object.entries({ hidden: '8', batch: '100', length: '3', validateEvery: '100' })) await page.fill(`#f-${field}`, value);
+      await page.click('#btn-start');
+      await waitForState(page, 'done', 120_000);
+      assert.match(await page.locator('#s-test').innerText(), /^\d+\.\d\d% of 10,000$/, 'the test accuracy is shown');
+      assert.ok(await page.locator('#btn-resume').isDisabled(), 'a finished run cannot be resumed');
+    });
+
+    assert.deepEqual(errors, [], 'no console errors or uncaught exceptions');
+  } finally {
+    await browser.close();
+    await served?.close();
+  }
+});
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
