@@ -167,6 +167,13 @@ function main(): void {
       case 'notice':
         showBanner('info', 'notice', m.message);
         return;
+      case 'memory': {
+        const el = byId('s-memory');
+        el.textContent = `${(m.liveBytes / 2 ** 20).toFixed(1)} MiB in ${m.liveBuffers} buffers`;
+        el.dataset.bytes = String(m.liveBytes);
+        el.dataset.buffers = String(m.liveBuffers);
+        return;
+      }
       case 'error':
         if (m.kind === 'no-webgpu') {
           worker.terminate();

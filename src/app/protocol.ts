@@ -61,5 +61,7 @@ export type FromWorker =
   | { type: 'model-file'; name: string; bytes: Uint8Array }
   | { type: 'no-prediction'; message: string }
   | { type: 'notice'; message: string }
+  /** GPU memory the engine holds now (GpuContext.memory): flat over a run, back to its baseline on reset. */
+  | { type: 'memory'; liveBuffers: number; liveBytes: number; peakBytes: number }
   /** kind 'no-webgpu': the page shows what is needed instead of the trainer. */
   | { type: 'error'; kind: 'no-webgpu' | 'training' | 'input'; message: string };

@@ -73,7 +73,12 @@ async function open(o: OpenOptions): Promise<Session> {
   const context = await gpu();
   post({ type: 'history', history: o.history ?? { train: [], validation: [] } });
   try {
-    session = await createSession({ ...o, ctx: context, data, post });
+    // Progress and state changes carry the memory figure along, so the page sees it during a run too.
+    const report = (m: FromWorker, transfer?: Transferable[]): void => {
+      post(m, transfer);
+      if (m.type === 'progress' || m.type === 'state') postMemory();
+    };
+    session = await createSession({ ...o, ctx: context, data, post: report });
   } catch (e) {
     post({ type: 'state', state: 'idle' }); // the previous run is closed already
     throw e;
@@ -199,6 +204,11 @@ async function handle(m: ToWorker): Promise<void> {
   }
 }
 
+/** Tells the page what GPU memory the engine holds, after every message that may change it. */
+function postMemory(): void {
+  if (ctx) post({ type: 'memory', ...ctx.memory });
+}
+
 scope.onmessage = (event) => {
   const m = event.data;
   const fail = (e: unknown): void => {
@@ -207,8 +217,8 @@ scope.onmessage = (event) => {
   };
   if (m.type === 'predict') {
     // Not queued behind a control message; a failure is said where the prediction would be.
-    handle(m).catch((e: unknown) => post({ type: 'no-prediction', message: `The prediction failed: ${e instanceof Error ? e.message : String(e)}` }));
+    handle(m).then(postMemory, (e: unknown) => post({ type: 'no-prediction', message: `The prediction failed: ${e instanceof Error ? e.message : String(e)}` }));
     return;
   }
-  control = control.then(() => handle(m)).catch(fail);
+  control = control.then(() => handle(m)).catch(fail).then(postMemory);
 };
