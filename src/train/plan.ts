@@ -5,7 +5,7 @@ import { type Kernel, createKernel, makeBindGroup, packUniform } from '../gpu/ke
 import type { GpuContext } from '../gpu/device.ts';
 import { type AdamHyper, type AdamStep, adam, paramFloats } from '../kernels/adam.ts';
 import { gradNorm, statusBytes } from '../kernels/grad_norm.ts';
-import { type Dims, f32Bytes, packedBytes, xhWidth } from '../kernels/dims.ts';
+import { type Dims, type Overrides, f32Bytes, packedBytes, xhWidth } from '../kernels/dims.ts';
 import { gatherBatch } from '../kernels/gather_batch.ts';
 import { inputProjection } from '../kernels/input_projection.ts';
 import { lstmCellBackward } from '../kernels/lstm_cell_backward.ts';
@@ -22,7 +22,11 @@ export interface PlanOptions {
   adam: AdamHyper;
   /** Image sets to upload once, by name ('train', 'test', ...). */
   datasets: Record<string, ImageSet>;
+  /** Override constants (workgroup sizes) per kernel name, for tuning; each kernel's defaults otherwise. */
+  overrides?: KernelOverrides;
 }
+
+export type KernelOverrides = Partial<Record<string, Overrides>>;
 
 export interface DatasetOnGpu {
   set: ImageSet;
@@ -101,7 +105,7 @@ export function bufferSizes(d: Dims): Record<Exclude<BufferName, 'uniforms'>, nu
 const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
 
 /** Refuses, before any GPU work, a size that exceeds one of the device's limits: names the limit and the numbers. */
-export function checkLimits(d: Dims, limits: GPUSupportedLimits, datasets: Record<string, ImageSet> = {}): void {
+export function checkLimits(d: Dims, limits: GPUSupportedLimits, datasets: Record<string, ImageSet> = {}, overrides: KernelOverrides = {}): void {
   const shape = `B=${d.batch} T=${d.steps} I=${d.input} H=${d.hidden} C=${d.classes}`;
   const maxBinding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
   const sizes: Record<string, number> = { ...bufferSizes(d) };
@@ -116,8 +120,9 @@ export function checkLimits(d: Dims, limits: GPUSupportedLimits, datasets: Recor
   }
   const maxGroups = limits.maxComputeWorkgroupsPerDimension;
   for (const spec of [gatherBatch, inputProjection, lstmCellForward, softmaxCrossEntropy, outputWeightGrad, lstmCellBackward, lstmWeightGrad, gradNorm, adam]) {
-    const grid = spec.workgroups(d, spec.overrides);
-    const size = Object.values(spec.overrides).reduce((a, b) => a * b, 1);
+    const values = { ...spec.overrides, ...overrides[spec.name] };
+    const grid = spec.workgroups(d, values);
+    const size = Object.values(values).reduce((a, b) => a * b, 1);
     if (size > limits.maxComputeInvocationsPerWorkgroup) {
       throw new UserError(`kernel ${spec.name}: workgroup of ${size} invocations, over this device's maxComputeInvocationsPerWorkgroup of ${limits.maxComputeInvocationsPerWorkgroup}`);
     }
@@ -143,7 +148,8 @@ function checkDataset(name: string, set: ImageSet, m: ModelConfig): void {
 export async function createPlan(ctx: GpuContext, opts: PlanOptions): Promise<Plan> {
   const { device } = ctx;
   const d = dimsOf(opts.model, opts.batch);
-  checkLimits(d, device.limits, opts.datasets);
+  const tuned = opts.overrides ?? {};
+  checkLimits(d, device.limits, opts.datasets, tuned);
   for (const [name, set] of Object.entries(opts.datasets)) checkDataset(name, set, opts.model);
   const layout = paramLayout(opts.model);
 
@@ -159,15 +165,15 @@ export async function createPlan(ctx: GpuContext, opts: PlanOptions): Promise<Pl
   device.pushErrorScope('validation');
   device.pushErrorScope('out-of-memory');
   const kernels: Kernels = {
-    gatherBatch: await createKernel(device, gatherBatch, ctx.shaders, d),
-    inputProjection: await createKernel(device, inputProjection, ctx.shaders, d),
-    lstmCellForward: await createKernel(device, lstmCellForward, ctx.shaders, d),
-    softmaxCrossEntropy: await createKernel(device, softmaxCrossEntropy, ctx.shaders, d),
-    outputWeightGrad: await createKernel(device, outputWeightGrad, ctx.shaders, d),
-    lstmCellBackward: await createKernel(device, lstmCellBackward, ctx.shaders, d),
-    lstmWeightGrad: await createKernel(device, lstmWeightGrad, ctx.shaders, d),
-    gradNorm: await createKernel(device, gradNorm, ctx.shaders, d),
-    adam: await createKernel(device, adam, ctx.shaders, d),
+    gatherBatch: await createKernel(device, gatherBatch, ctx.shaders, d, tuned[gatherBatch.name]),
+    inputProjection: await createKernel(device, inputProjection, ctx.shaders, d, tuned[inputProjection.name]),
+    lstmCellForward: await createKernel(device, lstmCellForward, ctx.shaders, d, tuned[lstmCellForward.name]),
+    softmaxCrossEntropy: await createKernel(device, softmaxCrossEntropy, ctx.shaders, d, tuned[softmaxCrossEntropy.name]),
+    outputWeightGrad: await createKernel(device, outputWeightGrad, ctx.shaders, d, tuned[outputWeightGrad.name]),
+    lstmCellBackward: await createKernel(device, lstmCellBackward, ctx.shaders, d, tuned[lstmCellBackward.name]),
+    lstmWeightGrad: await createKernel(device, lstmWeightGrad, ctx.shaders, d, tuned[lstmWeightGrad.name]),
+    gradNorm: await createKernel(device, gradNorm, ctx.shaders, d, tuned[gradNorm.name]),
+    adam: await createKernel(device, adam, ctx.shaders, d, tuned[adam.name]),
   };
 
   const slots = 2 * d.steps + 7;
