@@ -1,10 +1,16 @@
-// lstm_cell_forward: one timestep t of the LSTM, fused: recurrent matmul, gate activations, cell update.
+// lstm_cell_forward: one timestep t of the LSTM, fused: recurrent matmul, gate activations, cell update,
+// with an 8 batch rows x 4 units register block per invocation.
 //   a[b, q*H + u] = xw[t, b, q*H + u] + sum_k h_{t-1}[b, k] * w[I + k, q*H + u]     (gate q: i, j, f, o)
 //   i = sigmoid(a_i)   j = tanh(a_j)   f = sigmoid(a_f + forget_bias)   o = sigmoid(a_o)
 //   c_t = c_{t-1} * f + i * j          h_t = tanh(c_t) * o
 // h_{t-1} is read from xh[t, b, I..I+H), h_t written to xh[t+1, b, I..I+H); c_t to cs[t+1] (cs[0] = 0).
 // Saves for backward: the activated gates (T, B, 4H), c (T+1, B, H), and h inside xh.
-// Geometry: one invocation per (unit u < H, block of ROWS batch rows); each keeps ROWS x 4 gate sums.
+// Per k the invocation loads 8 h values (one per row) and wk = the 4 gates' W[I+k, q*H+u0 .. q*H+u0+3] as a
+// mat4x4 (column q: gate q, 4 units): 4 vec4 loads when H % 4 == 0 (every such quad then starts on a
+// vec4), else 16 scalars; then 8 matrix multiply-adds (128 multiply-adds), against 8 scalar loads per 16
+// in the previous kernel. The register block is written out, not looped over: some drivers (SwiftShader)
+// do not unroll loops and keep a looped-over array in memory.
+// Geometry: one invocation per (quad of units u0 = 4*gid.x < H, block of 8 batch rows b0 = 8*gid.y < B).
 
 struct Params {
   batch: u32,        // B
@@ -15,15 +21,14 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> w: array<f32>;               // (I+H+1, 4H) lstm block
+@group(0) @binding(1) var<storage, read> w: array<vec4<f32>>;         // (I+H+1, 4H) lstm block, as vec4
 @group(0) @binding(2) var<storage, read> xw: array<f32>;              // (T, B, 4H)
 @group(0) @binding(3) var<storage, read_write> xh: array<f32>;        // (T+1, B, I+H+1)
 @group(0) @binding(4) var<storage, read_write> cs: array<f32>;        // (T+1, B, H)
 @group(0) @binding(5) var<storage, read_write> gates: array<f32>;     // (T, B, 4H) activated i, j, f, o
 
-override WG_X: u32 = 16;
+override WG_X: u32 = 4;
 override WG_Y: u32 = 4;
-const ROWS: u32 = 4u;
 
 fn sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
 // tanh through exp(-2|x|): never overflows, unlike some drivers' built-in tanh for large |x|.
@@ -32,40 +37,108 @@ fn tanh_stable(x: f32) -> f32 {
   return sign(x) * (1.0 - e) / (1.0 + e);
 }
 
-@compute @workgroup_size(WG_X, WG_Y)
-fn lstm_cell_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let u = gid.x;
+// Float e of the lstm block through its vec4 view.
+fn w_at(e: u32) -> f32 { return w[e >> 2u][e & 3u]; }
+
+// The cell update of batch row b for units u0.. (at most 4, fewer at the edge): a[q][j] is the recurrent
+// sum of gate q, unit u0+j.
+fn update(b: u32, u0: u32, a: mat4x4<f32>) {
   let H = params.hidden;
   let B = params.batch;
-  let b0 = gid.y * ROWS;
-  if (u >= H || b0 >= B) { return; }
-  let I = params.input;
-  let G = 4u * H;
-  let width = I + H + 1u;
   let t = params.t;
-  var hrow: array<u32, ROWS>;   // start of h_{t-1} for each row
-  for (var i = 0u; i < ROWS; i++) { hrow[i] = (t * B + min(b0 + i, B - 1u)) * width + I; }
-  var acc: array<vec4<f32>, ROWS>;
-  for (var k = 0u; k < H; k++) {
-    let base = (I + k) * G + u;
-    let wk = vec4<f32>(w[base], w[base + H], w[base + 2u * H], w[base + 3u * H]);
-    for (var i = 0u; i < ROWS; i++) { acc[i] += xh[hrow[i] + k] * wk; }
-  }
-  for (var i = 0u; i < ROWS; i++) {
-    let b = b0 + i;
-    if (b >= B) { break; }
+  let G = 4u * H;
+  let width = params.input + H + 1u;
+  let at = transpose(a);   // at[j]: the 4 gate sums of unit u0+j
+  for (var j = 0u; j < 4u; j++) {
+    let u = u0 + j;
+    if (u >= H) { break; }
     let g0 = (t * B + b) * G + u;
-    let a = acc[i] + vec4<f32>(xw[g0], xw[g0 + H], xw[g0 + 2u * H], xw[g0 + 3u * H]);
-    let ig = sigmoid(a.x);
-    let jg = tanh_stable(a.y);
-    let fg = sigmoid(a.z + params.forget_bias);
-    let og = sigmoid(a.w);
+    let s = at[j] + vec4<f32>(xw[g0], xw[g0 + H], xw[g0 + 2u * H], xw[g0 + 3u * H]);
+    let ig = sigmoid(s.x);
+    let jg = tanh_stable(s.y);
+    let fg = sigmoid(s.z + params.forget_bias);
+    let og = sigmoid(s.w);
     let c = cs[(t * B + b) * H + u] * fg + ig * jg;
     cs[((t + 1u) * B + b) * H + u] = c;
-    xh[((t + 1u) * B + b) * width + I + u] = tanh_stable(c) * og;
+    xh[((t + 1u) * B + b) * width + params.input + u] = tanh_stable(c) * og;
     gates[g0] = ig;
     gates[g0 + H] = jg;
     gates[g0 + 2u * H] = fg;
     gates[g0 + 3u * H] = og;
   }
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn lstm_cell_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let H = params.hidden;
+  let B = params.batch;
+  let u0 = gid.x * 4u;
+  let b0 = gid.y * 8u;
+  if (u0 >= H || b0 >= B) { return; }
+  let I = params.input;
+  let G = 4u * H;
+  let width = I + H + 1u;
+  let t = params.t;
+  // Start of h_{t-1} for each row; rows past B repeat row B-1 and are never written.
+  let h0 = (t * B + b0) * width + I;
+  let h1 = (t * B + min(b0 + 1u, B - 1u)) * width + I;
+  let h2 = (t * B + min(b0 + 2u, B - 1u)) * width + I;
+  let h3 = (t * B + min(b0 + 3u, B - 1u)) * width + I;
+  let h4 = (t * B + min(b0 + 4u, B - 1u)) * width + I;
+  let h5 = (t * B + min(b0 + 5u, B - 1u)) * width + I;
+  let h6 = (t * B + min(b0 + 6u, B - 1u)) * width + I;
+  let h7 = (t * B + min(b0 + 7u, B - 1u)) * width + I;
+  var a0: mat4x4<f32>;   // a_i[q][j]: row b0+i, gate q, unit u0+j
+  var a1: mat4x4<f32>;
+  var a2: mat4x4<f32>;
+  var a3: mat4x4<f32>;
+  var a4: mat4x4<f32>;
+  var a5: mat4x4<f32>;
+  var a6: mat4x4<f32>;
+  var a7: mat4x4<f32>;
+  if (H % 4u == 0u) {
+    let hq = H / 4u;   // vec4 per gate block
+    var base = I * H + u0 / 4u;   // vec4 index of W[I + k, u0] at k = 0; a row is H vec4
+    for (var k = 0u; k < H; k++) {
+      let wk = mat4x4<f32>(w[base], w[base + hq], w[base + 2u * hq], w[base + 3u * hq]);
+      a0 += xh[h0 + k] * wk;
+      a1 += xh[h1 + k] * wk;
+      a2 += xh[h2 + k] * wk;
+      a3 += xh[h3 + k] * wk;
+      a4 += xh[h4 + k] * wk;
+      a5 += xh[h5 + k] * wk;
+      a6 += xh[h6 + k] * wk;
+      a7 += xh[h7 + k] * wk;
+      base += H;
+    }
+  } else {
+    // Units past H (last quad) repeat unit H-1; their sums are never written.
+    let e1 = min(u0 + 1u, H - 1u) - u0;
+    let e2 = min(u0 + 2u, H - 1u) - u0;
+    let e3 = min(u0 + 3u, H - 1u) - u0;
+    for (var k = 0u; k < H; k++) {
+      let e = (I + k) * G + u0;
+      let wk = mat4x4<f32>(
+        vec4<f32>(w_at(e), w_at(e + e1), w_at(e + e2), w_at(e + e3)),
+        vec4<f32>(w_at(e + H), w_at(e + H + e1), w_at(e + H + e2), w_at(e + H + e3)),
+        vec4<f32>(w_at(e + 2u * H), w_at(e + 2u * H + e1), w_at(e + 2u * H + e2), w_at(e + 2u * H + e3)),
+        vec4<f32>(w_at(e + 3u * H), w_at(e + 3u * H + e1), w_at(e + 3u * H + e2), w_at(e + 3u * H + e3)));
+      a0 += xh[h0 + k] * wk;
+      a1 += xh[h1 + k] * wk;
+      a2 += xh[h2 + k] * wk;
+      a3 += xh[h3 + k] * wk;
+      a4 += xh[h4 + k] * wk;
+      a5 += xh[h5 + k] * wk;
+      a6 += xh[h6 + k] * wk;
+      a7 += xh[h7 + k] * wk;
+    }
+  }
+  update(b0, u0, a0);
+  if (b0 + 1u < B) { update(b0 + 1u, u0, a1); }
+  if (b0 + 2u < B) { update(b0 + 2u, u0, a2); }
+  if (b0 + 3u < B) { update(b0 + 3u, u0, a3); }
+  if (b0 + 4u < B) { update(b0 + 4u, u0, a4); }
+  if (b0 + 5u < B) { update(b0 + 5u, u0, a5); }
+  if (b0 + 6u < B) { update(b0 + 6u, u0, a6); }
+  if (b0 + 7u < B) { update(b0 + 7u, u0, a7); }
 }

@@ -1,10 +1,11 @@
 import { type KernelSpec, ceilDiv, f32Bytes, xhWidth } from './dims.ts';
 
-const rowsPerInvocation = 4; // ROWS in the shader
+const unitsPerInvocation = 4; // the register block: 4 units x 8 batch rows
+const rowsPerInvocation = 8;
 
 export const lstmCellBackward: KernelSpec<{ t: number }> = {
   name: 'lstm_cell_backward',
-  overrides: { WG_X: 16, WG_Y: 4 },
+  overrides: { WG_X: 4, WG_Y: 4 },
   bindingBytes: (d) => ({
     w: xhWidth(d) * 4 * d.hidden * f32Bytes,
     w_out: (d.hidden + 1) * d.classes * f32Bytes,
@@ -15,5 +16,5 @@ export const lstmCellBackward: KernelSpec<{ t: number }> = {
     dc: d.batch * d.hidden * f32Bytes,
   }),
   params: (d, { t }) => ({ batch: d.batch, steps: d.steps, input: d.input, hidden: d.hidden, classes: d.classes, t }),
-  workgroups: (d, o) => [ceilDiv(d.hidden, o.WG_X), ceilDiv(ceilDiv(d.batch, rowsPerInvocation), o.WG_Y), 1],
+  workgroups: (d, o) => [ceilDiv(ceilDiv(d.hidden, unitsPerInvocation), o.WG_X), ceilDiv(ceilDiv(d.batch, rowsPerInvocation), o.WG_Y), 1],
 };

@@ -40,7 +40,7 @@ export async function withErrorScopes<T>(device: GPUDevice, fn: () => Promise<T>
   return result;
 }
 
-/** B=6, T=3, I=5, H=17, C=3: B above one register block of 4 rows and H above one workgroup of 16 columns. */
+/** B=6, T=3, I=5, H=17, C=3: H above one workgroup's units, and not a multiple of 4 (scalar loads). */
 export const wideModel: ModelConfig = { steps: 3, inputSize: 5, hidden: 17, classes: 3, forgetBias: 1.0 };
 export const wideBatch = 6;
 
@@ -59,6 +59,9 @@ export const shapes: Shape[] = [
   { name: 'B=3 T=5 I=7 H=9 C=11', model: oddModel, batch: oddBatch },
   { name: 'B=6 T=3 I=5 H=17 C=3', model: wideModel, batch: wideBatch },
   { name: 'B=9 T=2 I=3 H=5 C=19', model: manyClassesModel, batch: manyClassesBatch },
+  // H a multiple of 4 (the cell kernels' vec4 weight loads) and over one workgroup of unit quads; B over
+  // one register block of 8 rows, the second partial.
+  { name: 'B=10 T=3 I=6 H=20 C=7', model: { steps: 3, inputSize: 6, hidden: 20, classes: 7, forgetBias: 1.0 }, batch: 10 },
 ];
 
 /** A plan on this shape (Adam at its defaults); datasets are uploaded only when given. */
