@@ -1,6 +1,6 @@
 import { type KernelSpec, ceilDiv, f32Bytes, xhWidth } from './dims.ts';
 
-const rowsPerInvocation = 4; // ROWS in the shader
+const rowsPerInvocation = 8; // the register block: 8 rows x one column quad
 
 export const inputProjection: KernelSpec = {
   name: 'input_projection',

@@ -28,7 +28,7 @@ test('an override the shader does not declare is refused', async (t) => {
 test('a WGSL compile error names the kernel and the line', async (t) => {
   const ctx = await gpuOrSkip(t);
   if (!ctx) return;
-  const broken = async (name: string) => (await ctx.shaders(name)).replace('acc[i] += xh[row[i] + k] * wk;', 'acc[i] += xh[row[i] + k] * undefined_name;');
+  const broken = async (name: string) => (await ctx.shaders(name)).replace('a0 += xh[x0 + k] * wk;', 'a0 += xh[x0 + k] * undefined_name;');
   await assert.rejects(createKernel(ctx.device, inputProjection, broken, dims), /kernel input_projection: shaders\/input_projection.wgsl does not compile[\s\S]*undefined_name/);
 });
 
