@@ -27,6 +27,8 @@ export interface TrainCommon {
   resume?: string;
   /** Clip gradients to this global norm; 0 = off. */
   clipNorm: number;
+  /** Run the autotuner before training (and cache its choice for this adapter and shape). */
+  tune: boolean;
   /** The flags given on the command line (without --), to tell them from defaults when resuming. */
   explicit: string[];
 }
@@ -66,6 +68,8 @@ Usage: npm run train -- [flags]
   --resume FILE   continue from a checkpoint (also keeps checkpointing to FILE unless --checkpoint is given);
                   --steps is then the total to reach
   --clip-norm X   clip gradients to global norm X (default: off)
+  --tune          choose the kernels' workgroup sizes for this adapter and shape first (checked against
+                  the defaults' exact gradients), and keep them in .cache/tuning.json for later runs
   --json          print machine-readable JSON lines instead of text
   --help, -h      show this help
 `;
@@ -101,6 +105,7 @@ const trainFlags: Options = {
   'checkpoint-every': { type: 'string' },
   resume: { type: 'string' },
   'clip-norm': { type: 'string' },
+  tune: { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -130,6 +135,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions | HelpRequest {
     json: v.json === true,
     checkpointEvery: wholeNumber('checkpoint-every', v['checkpoint-every'], 100, 1, 1e9),
     clipNorm: positiveNumber('clip-norm', v['clip-norm'], 0, 1e9),
+    tune: v.tune === true,
     explicit: Object.keys(v),
     ...paths(v, ['data', 'adapter', 'out', 'checkpoint', 'resume']),
   };

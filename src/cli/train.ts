@@ -10,6 +10,8 @@ import { type TrainingOptions, type TrainingState, checkResumeCompatible, decode
 import { saveModelBytes } from '../io/model-file.ts';
 import { type ModelConfig, referenceModel } from '../train/model.ts';
 import { runSession } from '../train/session.ts';
+import { tuneWorkgroups, tuningKey } from '../train/tuner.ts';
+import { loadTuning, saveTuning, tuningFile } from './tuning-cache.ts';
 import { defaultAdam } from '../train/trainer.ts';
 import { type TrainOptions, parseTrainArgs, trainUsage } from './args.ts';
 import { createReporter, describeAdapterForUser, formatSeconds, runMain } from './output.ts';
@@ -57,6 +59,8 @@ runMain(async () => {
   });
 
   let adapterShown = false;
+  let tunedThisRun = false;
+  let announcedTuning = false;
   const createGpu = async () => {
     const ctx = await createNodeGpu({ adapter: opts.adapter, log: (m) => process.stderr.write(`${m}\n`) });
     if (!adapterShown) describeAdapterForUser(ctx.adapter).forEach((l) => out.say(l));
@@ -77,6 +81,26 @@ runMain(async () => {
     },
     {
       createGpu,
+      overridesFor: async (ctx) => {
+        const key = tuningKey(ctx.adapter, model, batch);
+        if (opts.tune && !tunedThisRun) {
+          tunedThisRun = true;
+          out.say('Tuning workgroup sizes for this adapter and shape...');
+          const result = await tuneWorkgroups(ctx, model, batch, train);
+          await saveTuning(result);
+          const kept = Object.keys(result.overrides).length > 0;
+          out.say(kept
+            ? `Tuned: a step's kernels ${result.defaultMs.toFixed(1)} ms with the default workgroup sizes, ${result.tunedMs.toFixed(1)} ms tuned ` +
+              `(${(result.defaultMs / result.tunedMs).toFixed(2)}x); saved to ${tuningFile}`
+            : `Tuned: the default workgroup sizes were the fastest measured (${result.defaultMs.toFixed(1)} ms a step); saved to ${tuningFile}`);
+          out.event({ event: 'tuned', defaultMs: result.defaultMs, tunedMs: result.tunedMs, overrides: result.overrides });
+          return result.overrides;
+        }
+        const cached = loadTuning(key);
+        if (cached && Object.keys(cached.overrides).length > 0 && !announcedTuning) out.say(`Using tuned workgroup sizes from ${tuningFile} (${cached.defaultMs.toFixed(1)} -> ${cached.tunedMs.toFixed(1)} ms a step when tuned)`);
+        announcedTuning = true;
+        return cached?.overrides;
+      },
       say: (line) => out.say(line),
       stopRequested: () => interrupted,
       saveCheckpoint: checkpointPath ? (state) => writeFileAtomic(checkpointPath, encodeCheckpoint(state)) : undefined,

@@ -18,19 +18,19 @@ describe('parseTrainArgs', () => {
   test('defaults are the reference workload', () => {
     assert.deepEqual(parseTrainArgs([]), {
       help: false, steps: 1000, batch: 100, hidden: 128, lr: 0.001, seed: 0, logEvery: 10, json: false,
-      checkpointEvery: 100, clipNorm: 0, explicit: [],
+      checkpointEvery: 100, clipNorm: 0, tune: false, explicit: [],
     });
   });
 
   test('every flag', () => {
     const argv = ['--steps', '5', '--batch=7', '--hidden', '9', '--lr', '1e-2', '--seed', '4294967295', '--log-every', '3',
       '--data', 'd/mnist', '--adapter', 'NVIDIA H200', '--out', 'm.safetensors', '--json',
-      '--checkpoint', 'c.ckpt', '--checkpoint-every', '20', '--resume', 'r.ckpt', '--clip-norm', '2.5'];
+      '--checkpoint', 'c.ckpt', '--checkpoint-every', '20', '--resume', 'r.ckpt', '--clip-norm', '2.5', '--tune'];
     assert.deepEqual(parseTrainArgs(argv), {
       help: false, steps: 5, batch: 7, hidden: 9, lr: 0.01, seed: 4294967295, logEvery: 3,
       data: 'd/mnist', adapter: 'NVIDIA H200', out: 'm.safetensors', json: true,
-      checkpoint: 'c.ckpt', checkpointEvery: 20, resume: 'r.ckpt', clipNorm: 2.5,
-      explicit: ['steps', 'batch', 'hidden', 'lr', 'seed', 'log-every', 'data', 'adapter', 'out', 'json', 'checkpoint', 'checkpoint-every', 'resume', 'clip-norm'],
+      checkpoint: 'c.ckpt', checkpointEvery: 20, resume: 'r.ckpt', clipNorm: 2.5, tune: true,
+      explicit: ['steps', 'batch', 'hidden', 'lr', 'seed', 'log-every', 'data', 'adapter', 'out', 'json', 'checkpoint', 'checkpoint-every', 'resume', 'clip-norm', 'tune'],
     });
     assert.throws(() => parseTrainArgs(['--checkpoint-every', '5']), /--checkpoint-every needs --checkpoint/);
     for (const bad of ['0', '-1', 'abc', 'Infinity']) {

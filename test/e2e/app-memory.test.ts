@@ -12,11 +12,34 @@ import { chromiumMissing, launchChromium } from './browser.ts';
 
 const small = { hidden: '16', batch: '16', lr: '0.01', length: '100000', validateEvery: '1000', seed: '2', clipNorm: '0' };
 
-/** The engine's live GPU bytes and buffers as the page shows them (the worker reports after each message). */
-async function memory(page: Page): Promise<{ bytes: number; buffers: number }> {
-  await page.waitForTimeout(300); // the worker reports after each message it handles
+type Memory = { bytes: number; buffers: number };
+
+async function shown(page: Page): Promise<Memory> {
   const el = page.locator('#s-memory');
   return { bytes: Number(await el.getAttribute('data-bytes')), buffers: Number(await el.getAttribute('data-buffers')) };
+}
+
+/** The engine's live GPU bytes and buffers as the page shows them, once the figure has stopped changing
+ * (the worker reports after each message it handles; under load a report can lag the state it follows). */
+async function memory(page: Page): Promise<Memory> {
+  let last = await shown(page);
+  for (let same = 0, i = 0; same < 3 && i < 50; i++) {
+    await page.waitForTimeout(200);
+    const now = await shown(page);
+    same = now.bytes === last.bytes && now.buffers === last.buffers ? same + 1 : 0;
+    last = now;
+  }
+  return last;
+}
+
+/** Waits (up to 10 s) for the page to show `expected`; returns what it shows then. */
+async function memoryBecomes(page: Page, expected: Memory): Promise<Memory> {
+  let now = await shown(page);
+  for (let i = 0; i < 50 && (now.bytes !== expected.bytes || now.buffers !== expected.buffers); i++) {
+    await page.waitForTimeout(200);
+    now = await shown(page);
+  }
+  return now;
 }
 
 test('the page frees all GPU memory on reset and holds the same amount on every start and model load', { timeout: 240_000 }, async (t) => {
@@ -46,24 +69,24 @@ test('the page frees all GPU memory on reset and holds the same amount on every 
       // Read once paused: the worker reports after handling the pause, with everything the run made.
       const now = await memory(page);
       running ??= now;
-      assert.deepEqual(now, running, `cycle ${cycle}: the same run holds the same memory`);
+      assert.deepEqual(await memoryBecomes(page, running), running, `cycle ${cycle}: the same run holds the same memory`);
       if (cycle === 0) {
         const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.click('#btn-download')]);
         await download.saveAs(modelPath);
       }
       await page.click('#btn-reset');
       await waitForState(page, 'idle', 30_000);
-      assert.deepEqual(await memory(page), baseline, `cycle ${cycle}: reset frees every buffer`);
+      assert.deepEqual(await memoryBecomes(page, baseline), baseline, `cycle ${cycle}: reset frees every buffer`);
 
       await page.setInputFiles('#file-input', modelPath);
       await page.waitForFunction(() => /Loaded model/.test(document.getElementById('banners')?.textContent ?? ''), undefined, { timeout: 60_000 });
-      const held = await memory(page);
+      const held = loaded ? await memoryBecomes(page, loaded) : await memory(page);
       assert.ok(held.bytes > baseline.bytes, `cycle ${cycle}: a loaded model holds GPU memory`);
       loaded ??= held;
       assert.deepEqual(held, loaded, `cycle ${cycle}: loading the model again holds the same memory`);
       await page.click('#btn-reset');
       await waitForState(page, 'idle', 30_000);
-      assert.deepEqual(await memory(page), baseline, `cycle ${cycle}: reset after a load frees every buffer`);
+      assert.deepEqual(await memoryBecomes(page, baseline), baseline, `cycle ${cycle}: reset after a load frees every buffer`);
     }
     assert.deepEqual(errors, [], 'no console errors');
     t.diagnostic(`baseline ${baseline.bytes} bytes in ${baseline.buffers} buffers; a run ${running!.bytes} bytes in ${running!.buffers} buffers`);

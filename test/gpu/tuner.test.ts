@@ -1,0 +1,48 @@
+// The autotuner chooses a workgroup size for each hot kernel among candidates whose gradients are
+// bit-identical to the default plan's, and reports what it measured.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { tuneWorkgroups, tunedKernels, tuningKey } from '../../src/train/tuner.ts';
+import { createTrainer, defaultAdam } from '../../src/train/trainer.ts';
+import { gpuOrSkip, shapes, syntheticImages } from './harness.ts';
+
+test('tuning picks a checked, timed workgroup size per hot kernel, and a plan with them trains identically', { timeout: 120_000 }, async (t) => {
+  const ctx = await gpuOrSkip(t);
+  if (!ctx) return;
+  const s = shapes[3]; // H a multiple of 4: every code path of the cell kernels
+  const sample = syntheticImages(12, s.model, 8);
+  const candidates: [number, number][] = [[4, 4], [8, 8], [32, 1], [1024, 1024]];
+  const result = await tuneWorkgroups(ctx, s.model, s.batch, sample, { reps: 1, candidates });
+  assert.equal(result.key, tuningKey(ctx.adapter, s.model, s.batch));
+  const kept = Object.keys(result.overrides).length > 0;
+  if (kept) assert.deepEqual(Object.keys(result.overrides).sort(), Object.keys(tunedKernels).sort(), 'a choice for every tuned kernel');
+  else assert.equal(result.tunedMs, result.defaultMs, 'when nothing beat the defaults, the defaults stay');
+  for (const kernel of Object.keys(tunedKernels)) {
+    const tried = result.trials.filter((x) => x.kernel === kernel);
+    assert.equal(tried.length, candidates.length, `${kernel}: every candidate tried`);
+    const huge = tried.find((x) => x.workgroup[0] === 1024)!;
+    assert.match(huge.refused ?? '', /maxComputeInvocationsPerWorkgroup/, `${kernel}: an oversized workgroup is refused, not chosen`);
+    const ok = tried.filter((x) => !x.refused);
+    assert.equal(ok.length, 3, `${kernel}: the three legal sizes give the default's exact gradients (${JSON.stringify(tried)})`);
+    const fastest = ok.reduce((a, b) => (b.ms < a.ms ? b : a));
+    if (kept) assert.deepEqual(result.overrides[kernel], { WG_X: fastest.workgroup[0], WG_Y: fastest.workgroup[1] }, `${kernel}: the fastest is kept`);
+  }
+  assert.ok(result.defaultMs > 0 && result.tunedMs > 0, 'both step times measured');
+
+  const losses = async (overrides?: typeof result.overrides): Promise<number[]> => {
+    const trainer = await createTrainer(ctx, { model: s.model, batch: s.batch, adam: defaultAdam, seed: 1, overrides }, { train: sample });
+    try {
+      const out: number[] = [];
+      for (let i = 0; i < 3; i++) out.push((await trainer.trainStep({ stats: true }))!.loss);
+      return out;
+    } finally {
+      trainer.destroy();
+    }
+  };
+  const fastest = Object.fromEntries(Object.keys(tunedKernels).map((k) => {
+    const ok = result.trials.filter((x) => x.kernel === k && !x.refused).reduce((a, b) => (b.ms < a.ms ? b : a));
+    return [k, { WG_X: ok.workgroup[0], WG_Y: ok.workgroup[1] }];
+  }));
+  assert.deepEqual(await losses(fastest), await losses(), 'a plan with the fastest sizes trains exactly as the default one');
+  t.diagnostic(`step ${result.defaultMs.toFixed(2)} ms -> ${result.tunedMs.toFixed(2)} ms with ${JSON.stringify(result.overrides)}`);
+});
