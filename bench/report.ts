@@ -58,6 +58,13 @@ export function markdownReport(res: BenchResults): string {
     '',
     `Adapter ceiling (our matmul kernel): Chromium ${ceilingText(res.ceiling.chromium)}; Node ${ceilingText(res.ceiling.node)}.`,
   ];
+  const t = res.tuning;
+  if (t) {
+    lines.push(t.error
+      ? `Autotuner (Node): failed: ${t.error}.`
+      : `Autotuner (Node): a step's kernels ${sig(t.defaultMs!)} ms with the default workgroup sizes, ${sig(t.tunedMs!)} ms tuned, gain ${sig(t.gain!)}x` +
+        (Object.keys(t.overrides ?? {}).length ? ` (${JSON.stringify(t.overrides)}).` : ' (the defaults were the fastest).'));
+  }
   for (const r of res.records) {
     const p = r.info?.phasesMs as Record<string, number> | undefined;
     if (!p) continue;

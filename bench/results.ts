@@ -58,6 +58,18 @@ export interface Target {
   note?: string;
 }
 
+/** The autotuner's effect at the benchmark's shape: step kernels' ms with the default and tuned workgroup sizes. */
+export interface TuningRecord {
+  runtime: 'node';
+  adapter: AdapterDescription | null;
+  defaultMs?: number;
+  tunedMs?: number;
+  /** defaultMs / tunedMs (1 when the defaults were kept as the fastest). */
+  gain?: number;
+  overrides?: Record<string, unknown>;
+  error?: string;
+}
+
 export interface BenchResults {
   date: string;
   machine: { os: string; arch: string; cpus: number; cpuModel: string; memoryBytes: number; node: string; chromium?: string };
@@ -65,6 +77,7 @@ export interface BenchResults {
   config: { shape: Shape; lr: number; seed: number; quick: boolean; flopsPerStep: number; systems: SystemId[]; timeoutSec: number };
   records: BenchRecord[];
   ceiling: { node?: CeilingRecord; chromium?: CeilingRecord };
+  tuning?: TuningRecord;
   /** samples/s of ours in Chromium over each tfjs system's, keyed "ours-chromium/tfjs-...". */
   ratios: Record<string, number | null>;
   targets: Target[];

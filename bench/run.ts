@@ -9,17 +9,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type GpuContext, adapterLabel } from '../src/gpu/device.ts';
 import { createNodeGpu } from '../src/gpu/node-gpu.ts';
+import { tuneWorkgroups, tunedKernels, workgroupCandidates } from '../src/train/tuner.ts';
 import { UserError } from '../src/user-error.ts';
 import { type BenchOptions, parseBenchArgs, stepsFor } from './args.ts';
 import { sweepChart } from './chart.ts';
 import { type BenchBrowser, startBrowser } from './chromium.ts';
 import { type CeilingOptions, matmulTiles, measureCeiling } from './matmul.ts';
-import { timeOurs } from './ours.ts';
+import { syntheticSet, timeOurs } from './ours.ts';
 import type { PageSystem } from './page/main.ts';
 import { markdownReport } from './report.ts';
 import {
   type AdapterRecord, type BenchRecord, type BenchResults, type CeilingRecord, type Failure,
   checkResults, makeRecord, ratios, targets,
+  type TuningRecord,
 } from './results.ts';
 import { type RawRun, type RunSpec, type Shape, type SystemId, flopsPerStep, referenceShape, sweepShapes, systems } from './workload.ts';
 
@@ -116,6 +118,22 @@ class Runner {
     return { runtime: 'node', adapter: this.node.adapter, ...('error' in result ? { ...result, size: opts.size } : result) };
   }
 
+  /** The autotuner on Node's adapter at this shape: the step time with the default and the tuned sizes. */
+  async tuneNode(shape: Shape): Promise<TuningRecord> {
+    await this.startNode();
+    if (!this.node) return { runtime: 'node', adapter: null, error: (this.nodeAdapter as Failure).error };
+    const model = { steps: shape.steps, inputSize: shape.input, hidden: shape.hidden, classes: shape.classes, forgetBias: 1 };
+    log(`autotuner in Node: ${Object.keys(tunedKernels).length} kernels x ${this.o.quick ? 3 : workgroupCandidates.length} workgroup sizes`);
+    const run = tuneWorkgroups(this.node, model, shape.batch, syntheticSet(shape, Math.max(shape.batch, 8), 1), {
+      reps: this.o.quick ? 1 : 3,
+      candidates: this.o.quick ? workgroupCandidates.slice(0, 3) : workgroupCandidates,
+    });
+    const result = await withTimeout('autotuner', run, this.o.timeoutSec).catch(errorOf);
+    if ('error' in result) return { runtime: 'node', adapter: this.node.adapter, error: result.error };
+    const { defaultMs, tunedMs, overrides } = result;
+    return { runtime: 'node', adapter: this.node.adapter, defaultMs, tunedMs, gain: defaultMs / tunedMs, overrides };
+  }
+
   async ceilingChromium(): Promise<CeilingRecord | undefined> {
     await this.startBrowser();
     const a = this.chromiumAdapter;
@@ -154,11 +172,13 @@ async function main(): Promise<number> {
   const records: BenchRecord[] = [];
   const ceiling: BenchResults['ceiling'] = {};
   const sweepRecords: BenchRecord[] = [];
+  let tuning: TuningRecord | undefined;
   try {
     // Node first, then the browser: never two measurements at once.
     const nodeIds = o.systems.filter((id) => systems[id].runtime === 'node');
     const browserIds = o.systems.filter((id) => systems[id].runtime === 'chromium');
     for (const id of nodeIds) records.push(await runner.run(id, o.shape));
+    if (nodeIds.includes('ours-node')) tuning = await runner.tuneNode(o.shape);
     if (o.ceilingSize !== 0) {
       const code = await readFile(join(benchDir, 'kernels', 'matmul.wgsl'), 'utf8');
       const c = await runner.ceilingNode(code);
@@ -197,6 +217,7 @@ async function main(): Promise<number> {
     config: { shape: o.shape, lr: o.lr, seed: o.seed, quick: o.quick, flopsPerStep: flopsPerStep(o.shape), systems: o.systems, timeoutSec: o.timeoutSec },
     records,
     ceiling,
+    ...(tuning ? { tuning } : {}),
     ratios: ratios(records),
     targets: targets(o.shape, records, sweepRecords, ceiling, referenceShape),
   };

@@ -59,6 +59,10 @@ test('npm run bench -- --quick on a tiny config writes complete, well-formed res
       const c = res.ceiling[runtime];
       assert.ok(c && 'gflops' in c && c.gflops > 0 && c.size === 64, `${runtime} ceiling: ${JSON.stringify(c)}`);
     }
+    {
+      const t = res.tuning;
+      assert.ok(t && !t.error && t.defaultMs! > 0 && t.tunedMs! > 0 && t.gain! >= 1 && t.adapter, `the autotuner's gain is reported: ${JSON.stringify(t)}`);
+    }
     assert.deepEqual(Object.keys(res.ratios).sort(), ['ours-chromium/tfjs-cpu', 'ours-chromium/tfjs-wasm', 'ours-chromium/tfjs-webgpu'], 'a ratio per tfjs system');
     assert.ok(res.adapters.node && 'adapter' in res.adapters.node, 'Node adapter recorded');
     assert.ok(res.adapters.chromium && 'adapter' in res.adapters.chromium, 'Chromium adapter recorded');
