@@ -63,7 +63,7 @@ export async function timeOurs(ctx: GpuContext, spec: RunSpec, counts?: GpuCallC
   const t0 = performance.now();
   const trainer = await createTrainer(
     ctx,
-    { model: modelOf(s), batch: s.batch, adam: { ...defaultAdam, lr: spec.lr }, seed: spec.seed },
+    { model: modelOf(s), batch: s.batch, adam: { ...defaultAdam, lr: spec.lr }, seed: spec.seed, scheduler: spec.scheduler },
     { train: syntheticSet(s, s.batch, spec.seed) },
   );
   try {
@@ -95,7 +95,7 @@ export async function timeOurs(ctx: GpuContext, spec: RunSpec, counts?: GpuCallC
       submitsPerStep: trainer.submitsPerStep,
       peakBytes,
       peakBytesSource: 'GpuContext.memory.peakBytes: every GPU buffer of the trainer, the uploaded dataset included',
-      info: { phasesMs, ...counted },
+      info: { phasesMs, scheduler: trainer.plan.scheduler, ...counted },
     };
   } finally {
     trainer.destroy();

@@ -23,6 +23,8 @@ export interface RunSpec {
   steps: number;
   lr: number;
   seed: number;
+  /** Ours only: how the recurrence is dispatched (src/train/plan.ts Scheduler); the engine's default if absent. */
+  scheduler?: 'timestep' | 'sequence';
 }
 
 export const systemIds = ['ours-node', 'ours-chromium', 'tfjs-webgpu', 'tfjs-wasm', 'tfjs-cpu', 'tfjs-webgl'] as const;

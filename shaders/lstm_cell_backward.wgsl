@@ -11,7 +11,11 @@
 // against 5 scalar loads per 4 multiply-adds in the previous kernel. The register block is written out,
 // not looped over: some drivers (SwiftShader) do not unroll loops and keep a looped-over array in memory.
 // The cell update stays scalar, so any H works.
-// Geometry: one invocation per (quad of units u0 = 4*gid.x < H, block of 8 batch rows b0 = 8*gid.y < B).
+// Geometry: one invocation per (block of 8 batch rows b0 = 8*gid.y < B, quad of units u0 = 4*q < H) where
+// q = gid.x, gid.x + stride, ... (stride = every invocation along x).
+// Steps per dispatch: params.count timesteps t, t-1, ..., separated by a storage barrier: once per
+// timestep (count = 1, the grid covers every quad) or once per sequence (count = T, one workgroup along x
+// owning whole batch rows; dc of (b, u) stays with the invocation that owns it).
 
 struct Params {
   batch: u32,     // B
@@ -19,7 +23,8 @@ struct Params {
   input: u32,     // I
   hidden: u32,    // H
   classes: u32,   // C
-  t: u32,         // this dispatch's timestep
+  t: u32,         // this dispatch's first timestep (the highest)
+  count: u32,     // timesteps this dispatch runs, t down to t - count + 1
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -57,10 +62,9 @@ fn dh_last(b: u32, u0: u32) -> vec4<f32> {
 }
 
 // The cell update of batch row b for units u0.. (at most 4, fewer at the edge): dh[j] for unit u0+j.
-fn update(b: u32, u0: u32, dh: vec4<f32>) {
+fn update(t: u32, b: u32, u0: u32, dh: vec4<f32>) {
   let H = params.hidden;
   let B = params.batch;
-  let t = params.t;
   let G = 4u * H;
   let last = t + 1u == params.steps;
   for (var j = 0u; j < 4u; j++) {
@@ -84,15 +88,11 @@ fn update(b: u32, u0: u32, dh: vec4<f32>) {
   }
 }
 
-@compute @workgroup_size(WG_X, WG_Y)
-fn lstm_cell_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
+// Timestep t for batch rows b0..b0+7 (those below B) and units u0..u0+3 (those below H).
+fn cell_block(t: u32, u0: u32, b0: u32) {
   let H = params.hidden;
   let B = params.batch;
-  let u0 = gid.x * 4u;
-  let b0 = gid.y * 8u;
-  if (u0 >= H || b0 >= B) { return; }
   let I = params.input;
-  let t = params.t;
   // Rows past B repeat row B-1, units past H repeat unit H-1: computed, never written.
   let b1 = min(b0 + 1u, B - 1u);
   let b2 = min(b0 + 2u, B - 1u);
@@ -145,12 +145,26 @@ fn lstm_cell_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
       dh7 += dgates[n7 + g4] * m;
     }
   }
-  update(b0, u0, dh0);
-  if (b0 + 1u < B) { update(b0 + 1u, u0, dh1); }
-  if (b0 + 2u < B) { update(b0 + 2u, u0, dh2); }
-  if (b0 + 3u < B) { update(b0 + 3u, u0, dh3); }
-  if (b0 + 4u < B) { update(b0 + 4u, u0, dh4); }
-  if (b0 + 5u < B) { update(b0 + 5u, u0, dh5); }
-  if (b0 + 6u < B) { update(b0 + 6u, u0, dh6); }
-  if (b0 + 7u < B) { update(b0 + 7u, u0, dh7); }
+  update(t, b0, u0, dh0);
+  if (b0 + 1u < B) { update(t, b0 + 1u, u0, dh1); }
+  if (b0 + 2u < B) { update(t, b0 + 2u, u0, dh2); }
+  if (b0 + 3u < B) { update(t, b0 + 3u, u0, dh3); }
+  if (b0 + 4u < B) { update(t, b0 + 4u, u0, dh4); }
+  if (b0 + 5u < B) { update(t, b0 + 5u, u0, dh5); }
+  if (b0 + 6u < B) { update(t, b0 + 6u, u0, dh6); }
+  if (b0 + 7u < B) { update(t, b0 + 7u, u0, dh7); }
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn lstm_cell_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let quads = (params.hidden + 3u) / 4u;
+  let stride = groups.x * WG_X;
+  let b0 = gid.y * 8u;
+  for (var s = 0u; s < params.count; s++) {
+    if (b0 < params.batch) {
+      for (var q = gid.x; q < quads; q += stride) { cell_block(params.t - s, 4u * q, b0); }
+    }
+    // dgates_t of these rows, written across the workgroup, is read across it at t - 1.
+    storageBarrier();
+  }
 }

@@ -10,13 +10,19 @@
 // vec4), else 16 scalars; then 8 matrix multiply-adds (128 multiply-adds), against 8 scalar loads per 16
 // in the previous kernel. The register block is written out, not looped over: some drivers (SwiftShader)
 // do not unroll loops and keep a looped-over array in memory.
-// Geometry: one invocation per (quad of units u0 = 4*gid.x < H, block of 8 batch rows b0 = 8*gid.y < B).
+// Geometry: one invocation per (block of 8 batch rows b0 = 8*gid.y < B, quad of units u0 = 4*q < H) where
+// q = gid.x, gid.x + stride, ... (stride = every invocation along x).
+// Steps per dispatch: params.count timesteps t, t+1, ..., separated by a storage barrier. The scheduler
+// either dispatches once per timestep (count = 1, the grid covers every quad: each invocation runs one),
+// or once per sequence (count = T, one workgroup along x that loops over all quads of its rows: a
+// workgroup then owns whole batch rows, so the barrier is the only synchronization h_t needs).
 
 struct Params {
   batch: u32,        // B
   input: u32,        // I
   hidden: u32,       // H
-  t: u32,            // this dispatch's timestep
+  t: u32,            // this dispatch's first timestep
+  count: u32,        // timesteps this dispatch runs: 1, or T when one workgroup along x holds all units
   forget_bias: f32,
 }
 
@@ -42,10 +48,9 @@ fn w_at(e: u32) -> f32 { return w[e >> 2u][e & 3u]; }
 
 // The cell update of batch row b for units u0.. (at most 4, fewer at the edge): a[q][j] is the recurrent
 // sum of gate q, unit u0+j.
-fn update(b: u32, u0: u32, a: mat4x4<f32>) {
+fn update(t: u32, b: u32, u0: u32, a: mat4x4<f32>) {
   let H = params.hidden;
   let B = params.batch;
-  let t = params.t;
   let G = 4u * H;
   let width = params.input + H + 1u;
   let at = transpose(a);   // at[j]: the 4 gate sums of unit u0+j
@@ -68,17 +73,13 @@ fn update(b: u32, u0: u32, a: mat4x4<f32>) {
   }
 }
 
-@compute @workgroup_size(WG_X, WG_Y)
-fn lstm_cell_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
+// Timestep t for batch rows b0..b0+7 (those below B) and units u0..u0+3 (those below H).
+fn cell_block(t: u32, u0: u32, b0: u32) {
   let H = params.hidden;
   let B = params.batch;
-  let u0 = gid.x * 4u;
-  let b0 = gid.y * 8u;
-  if (u0 >= H || b0 >= B) { return; }
   let I = params.input;
   let G = 4u * H;
   let width = I + H + 1u;
-  let t = params.t;
   // Start of h_{t-1} for each row; rows past B repeat row B-1 and are never written.
   let h0 = (t * B + b0) * width + I;
   let h1 = (t * B + min(b0 + 1u, B - 1u)) * width + I;
@@ -133,12 +134,26 @@ fn lstm_cell_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
       a7 += xh[h7 + k] * wk;
     }
   }
-  update(b0, u0, a0);
-  if (b0 + 1u < B) { update(b0 + 1u, u0, a1); }
-  if (b0 + 2u < B) { update(b0 + 2u, u0, a2); }
-  if (b0 + 3u < B) { update(b0 + 3u, u0, a3); }
-  if (b0 + 4u < B) { update(b0 + 4u, u0, a4); }
-  if (b0 + 5u < B) { update(b0 + 5u, u0, a5); }
-  if (b0 + 6u < B) { update(b0 + 6u, u0, a6); }
-  if (b0 + 7u < B) { update(b0 + 7u, u0, a7); }
+  update(t, b0, u0, a0);
+  if (b0 + 1u < B) { update(t, b0 + 1u, u0, a1); }
+  if (b0 + 2u < B) { update(t, b0 + 2u, u0, a2); }
+  if (b0 + 3u < B) { update(t, b0 + 3u, u0, a3); }
+  if (b0 + 4u < B) { update(t, b0 + 4u, u0, a4); }
+  if (b0 + 5u < B) { update(t, b0 + 5u, u0, a5); }
+  if (b0 + 6u < B) { update(t, b0 + 6u, u0, a6); }
+  if (b0 + 7u < B) { update(t, b0 + 7u, u0, a7); }
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn lstm_cell_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let quads = (params.hidden + 3u) / 4u;
+  let stride = groups.x * WG_X;
+  let b0 = gid.y * 8u;
+  for (var s = 0u; s < params.count; s++) {
+    if (b0 < params.batch) {
+      for (var q = gid.x; q < quads; q += stride) { cell_block(params.t + s, 4u * q, b0); }
+    }
+    // h_t and c_t of these rows, written across the workgroup, are read across it at t + 1.
+    storageBarrier();
+  }
 }

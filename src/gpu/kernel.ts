@@ -24,8 +24,9 @@ export async function createKernel<Extra>(
   dims: Dims,
   overrides: Overrides = {},
 ): Promise<Kernel<Extra>> {
-  const code = await source(spec.name);
-  const reflected = reflectKernel(spec.name, code);
+  const shader = spec.shader ?? spec.name;
+  const code = await source(shader);
+  const reflected = reflectKernel(shader, code);
   const uniforms = reflected.bindings.filter((b) => b.kind === 'uniform');
   if (uniforms.length !== 1 || uniforms[0].name !== 'params') {
     throw new Error(`kernel ${spec.name}: expected one uniform binding named params, found ${uniforms.map((u) => u.name).join(', ') || 'none'}`);
@@ -46,10 +47,10 @@ export async function createKernel<Extra>(
   const pipeline = device.createComputePipeline({
     label: spec.name,
     layout: device.createPipelineLayout({ label: `${spec.name} pipeline layout`, bindGroupLayouts: [layout] }),
-    compute: { module, entryPoint: spec.name, constants: values },
+    compute: { module, entryPoint: shader, constants: values },
   });
   const error = await device.popErrorScope();
-  if (error) throw new Error(`kernel ${spec.name}: shaders/${spec.name}.wgsl does not compile or link:\n${error.message}`);
+  if (error) throw new Error(`kernel ${spec.name}: shaders/${shader}.wgsl does not compile or link:\n${error.message}`);
   return { spec, reflected, pipeline, layout, overrides: values, uniform };
 }
 

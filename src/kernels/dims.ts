@@ -13,8 +13,10 @@ export type Grid = [number, number, number];
 
 /** What the scheduler needs to know of one shader: the rest (binding kinds, uniform offsets) is reflected. */
 export interface KernelSpec<Extra = void> {
-  /** File stem in shaders/ and entry point name. */
+  /** The kernel's name (tuning keys by it); also the shader's unless `shader` is given. */
   name: string;
+  /** File stem in shaders/ and entry point name, when another spec shares the shader (another schedule). */
+  shader?: string;
   /** Default override constants (workgroup sizes); an adapter may be tuned with others. */
   overrides: Overrides;
   /** Minimum bytes of each storage binding, by the WGSL variable's name. */

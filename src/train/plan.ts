@@ -5,11 +5,11 @@ import { type Kernel, createKernel, makeBindGroup, packUniform } from '../gpu/ke
 import type { GpuContext } from '../gpu/device.ts';
 import { type AdamHyper, type AdamStep, adam, paramFloats } from '../kernels/adam.ts';
 import { gradNorm, statusBytes } from '../kernels/grad_norm.ts';
-import { type Dims, type Overrides, f32Bytes, packedBytes, xhWidth } from '../kernels/dims.ts';
+import { type Dims, type KernelSpec, type Overrides, f32Bytes, packedBytes, xhWidth } from '../kernels/dims.ts';
 import { gatherBatch } from '../kernels/gather_batch.ts';
 import { inputProjection } from '../kernels/input_projection.ts';
-import { lstmCellBackward } from '../kernels/lstm_cell_backward.ts';
-import { lstmCellForward } from '../kernels/lstm_cell_forward.ts';
+import { lstmCellBackward, lstmSequenceBackward } from '../kernels/lstm_cell_backward.ts';
+import { lstmCellForward, lstmSequenceForward } from '../kernels/lstm_cell_forward.ts';
 import { lstmWeightGrad } from '../kernels/lstm_weight_grad.ts';
 import { outputWeightGrad } from '../kernels/output_weight_grad.ts';
 import { softmaxCrossEntropy } from '../kernels/softmax_cross_entropy.ts';
@@ -24,6 +24,24 @@ export interface PlanOptions {
   datasets: Record<string, ImageSet>;
   /** Override constants (workgroup sizes) per kernel name, for tuning; each kernel's defaults otherwise. */
   overrides?: KernelOverrides;
+  /** How the recurrence is dispatched (default: defaultScheduler). */
+  scheduler?: Scheduler;
+}
+
+/**
+ * 'timestep': one dispatch per timestep forward and backward (2T + 7 a training step; the grid spreads
+ * every timestep over all units). 'sequence': one dispatch runs all T timesteps forward, one backward
+ * (9 a step); each workgroup owns whole batch rows and steps through t behind a storage barrier.
+ */
+export type Scheduler = 'timestep' | 'sequence';
+export const schedulers: readonly Scheduler[] = ['timestep', 'sequence'];
+export const defaultScheduler: Scheduler = 'timestep';
+
+/** The cell kernels' specs under a scheduler. */
+export function cellSpecs(scheduler: Scheduler): { forward: KernelSpec<any>; backward: KernelSpec<any> } {
+  return scheduler === 'sequence'
+    ? { forward: lstmSequenceForward, backward: lstmSequenceBackward }
+    : { forward: lstmCellForward, backward: lstmCellBackward };
 }
 
 export type KernelOverrides = Partial<Record<string, Overrides>>;
@@ -38,10 +56,11 @@ export interface DatasetOnGpu {
 export interface Kernels {
   gatherBatch: Kernel;
   inputProjection: Kernel;
-  lstmCellForward: Kernel<{ t: number }>;
+  /** The cell kernels of the plan's scheduler (their params take { t } per timestep, or nothing). */
+  lstmCellForward: Kernel<any>;
   softmaxCrossEntropy: Kernel;
   outputWeightGrad: Kernel;
-  lstmCellBackward: Kernel<{ t: number }>;
+  lstmCellBackward: Kernel<any>;
   lstmWeightGrad: Kernel;
   gradNorm: Kernel;
   adam: Kernel<AdamStep>;
@@ -49,6 +68,7 @@ export interface Kernels {
 
 export interface Plan {
   ctx: GpuContext;
+  scheduler: Scheduler;
   model: ModelConfig;
   dims: Dims;
   layout: ParamLayout;
@@ -58,9 +78,11 @@ export interface Plan {
   datasets: Record<string, DatasetOnGpu>;
   groups: {
     inputProjection: GPUBindGroup;
+    /** One bind group per dispatch, in encoding order: T (t = 0..T-1) or 1. */
     lstmCellForward: GPUBindGroup[];
     softmaxCrossEntropy: GPUBindGroup;
     outputWeightGrad: GPUBindGroup;
+    /** One bind group per dispatch, in encoding order: T (t = T-1..0) or 1. */
     lstmCellBackward: GPUBindGroup[];
     lstmWeightGrad: GPUBindGroup;
     gradNorm: GPUBindGroup;
@@ -105,7 +127,9 @@ export function bufferSizes(d: Dims): Record<Exclude<BufferName, 'uniforms'>, nu
 const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
 
 /** Refuses, before any GPU work, a size that exceeds one of the device's limits: names the limit and the numbers. */
-export function checkLimits(d: Dims, limits: GPUSupportedLimits, datasets: Record<string, ImageSet> = {}, overrides: KernelOverrides = {}): void {
+export function checkLimits(
+  d: Dims, limits: GPUSupportedLimits, datasets: Record<string, ImageSet> = {}, overrides: KernelOverrides = {}, scheduler: Scheduler = defaultScheduler,
+): void {
   const shape = `B=${d.batch} T=${d.steps} I=${d.input} H=${d.hidden} C=${d.classes}`;
   const maxBinding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
   const sizes: Record<string, number> = { ...bufferSizes(d) };
@@ -119,7 +143,8 @@ export function checkLimits(d: Dims, limits: GPUSupportedLimits, datasets: Recor
     }
   }
   const maxGroups = limits.maxComputeWorkgroupsPerDimension;
-  for (const spec of [gatherBatch, inputProjection, lstmCellForward, softmaxCrossEntropy, outputWeightGrad, lstmCellBackward, lstmWeightGrad, gradNorm, adam]) {
+  const cells = cellSpecs(scheduler);
+  for (const spec of [gatherBatch, inputProjection, cells.forward, softmaxCrossEntropy, outputWeightGrad, cells.backward, lstmWeightGrad, gradNorm, adam]) {
     const values = { ...spec.overrides, ...overrides[spec.name] };
     const grid = spec.workgroups(d, values);
     const size = Object.values(values).reduce((a, b) => a * b, 1);
@@ -149,7 +174,9 @@ export async function createPlan(ctx: GpuContext, opts: PlanOptions): Promise<Pl
   const { device } = ctx;
   const d = dimsOf(opts.model, opts.batch);
   const tuned = opts.overrides ?? {};
-  checkLimits(d, device.limits, opts.datasets, tuned);
+  const scheduler = opts.scheduler ?? defaultScheduler;
+  const cells = cellSpecs(scheduler);
+  checkLimits(d, device.limits, opts.datasets, tuned, scheduler);
   for (const [name, set] of Object.entries(opts.datasets)) checkDataset(name, set, opts.model);
   const layout = paramLayout(opts.model);
 
@@ -167,10 +194,10 @@ export async function createPlan(ctx: GpuContext, opts: PlanOptions): Promise<Pl
   const kernels: Kernels = {
     gatherBatch: await createKernel(device, gatherBatch, ctx.shaders, d, tuned[gatherBatch.name]),
     inputProjection: await createKernel(device, inputProjection, ctx.shaders, d, tuned[inputProjection.name]),
-    lstmCellForward: await createKernel(device, lstmCellForward, ctx.shaders, d, tuned[lstmCellForward.name]),
+    lstmCellForward: await createKernel(device, cells.forward, ctx.shaders, d, tuned[cells.forward.name]),
     softmaxCrossEntropy: await createKernel(device, softmaxCrossEntropy, ctx.shaders, d, tuned[softmaxCrossEntropy.name]),
     outputWeightGrad: await createKernel(device, outputWeightGrad, ctx.shaders, d, tuned[outputWeightGrad.name]),
-    lstmCellBackward: await createKernel(device, lstmCellBackward, ctx.shaders, d, tuned[lstmCellBackward.name]),
+    lstmCellBackward: await createKernel(device, cells.backward, ctx.shaders, d, tuned[cells.backward.name]),
     lstmWeightGrad: await createKernel(device, lstmWeightGrad, ctx.shaders, d, tuned[lstmWeightGrad.name]),
     gradNorm: await createKernel(device, gradNorm, ctx.shaders, d, tuned[gradNorm.name]),
     adam: await createKernel(device, adam, ctx.shaders, d, tuned[adam.name]),
@@ -217,11 +244,11 @@ export async function createPlan(ctx: GpuContext, opts: PlanOptions): Promise<Pl
       params: slot(k.inputProjection, k.inputProjection.spec.params(d)),
       xh: whole(b.xh), w: lstmBlock(b.params), xw: whole(b.xw),
     }, 'input_projection'),
-    lstmCellForward: Array.from({ length: d.steps }, (_, t) =>
+    lstmCellForward: perDispatch(scheduler, d.steps, (t) =>
       makeBindGroup(device, k.lstmCellForward, d, {
         params: slot(k.lstmCellForward, k.lstmCellForward.spec.params(d, { t })),
         w: lstmBlock(b.params), xw: whole(b.xw), xh: whole(b.xh), cs: whole(b.cs), gates: whole(b.gates),
-      }, `lstm_cell_forward t=${t}`)),
+      }, `${k.lstmCellForward.spec.name} t=${t}`)),
     softmaxCrossEntropy: makeBindGroup(device, k.softmaxCrossEntropy, d, {
       params: slot(k.softmaxCrossEntropy, k.softmaxCrossEntropy.spec.params(d)),
       xh: whole(b.xh), w_out: outputBlock(b.params), labels: whole(b.labels),
@@ -231,12 +258,12 @@ export async function createPlan(ctx: GpuContext, opts: PlanOptions): Promise<Pl
       params: slot(k.outputWeightGrad, k.outputWeightGrad.spec.params(d)),
       xh: whole(b.xh), dlogits: whole(b.dlogits), dw_out: outputBlock(b.grads),
     }, 'output_weight_grad'),
-    lstmCellBackward: Array.from({ length: d.steps }, (_, t) =>
+    lstmCellBackward: perDispatch(scheduler, d.steps, (t) =>
       makeBindGroup(device, k.lstmCellBackward, d, {
         params: slot(k.lstmCellBackward, k.lstmCellBackward.spec.params(d, { t })),
         w: lstmBlock(b.params), w_out: outputBlock(b.params), dlogits: whole(b.dlogits),
         gates: whole(b.gates), cs: whole(b.cs), dgates: whole(b.dgates), dc: whole(b.dc),
-      }, `lstm_cell_backward t=${t}`)),
+      }, `${k.lstmCellBackward.spec.name} t=${t}`)).reverse(),
     lstmWeightGrad: makeBindGroup(device, k.lstmWeightGrad, d, {
       params: slot(k.lstmWeightGrad, k.lstmWeightGrad.spec.params(d)),
       xh: whole(b.xh), dgates: whole(b.dgates), dw: lstmBlock(b.grads),
@@ -259,10 +286,15 @@ export async function createPlan(ctx: GpuContext, opts: PlanOptions): Promise<Pl
   if (invalid) throw new Error(`GPU validation error while planning: ${invalid.message}`);
 
   return {
-    ctx, model: opts.model, dims: d, layout, adamHyper: opts.adam, kernels, buffers: b, datasets, groups, adamSlot,
+    ctx, scheduler, model: opts.model, dims: d, layout, adamHyper: opts.adam, kernels, buffers: b, datasets, groups, adamSlot,
     bytes: owned.reduce((sum, x) => sum + x.size, 0),
     destroy: () => owned.forEach((x) => x.destroy()),
   };
+}
+
+/** The cell kernels' bind groups: one per timestep t = 0..T-1, or one (t = 0) for the whole sequence. */
+function perDispatch(scheduler: Scheduler, steps: number, make: (t: number) => GPUBindGroup): GPUBindGroup[] {
+  return Array.from({ length: scheduler === 'sequence' ? 1 : steps }, (_, t) => make(t));
 }
 
 /** queue.writeBuffer needs a multiple of 4 bytes: the last partial word goes through a padded copy. */

@@ -1,6 +1,7 @@
 // Encode every step: the dispatches of a training step (or an inference pass) over a plan, in order.
-// One dispatch per kernel, and one per timestep forward and backward: 2T + 7 dispatches per training
-// step, in five phases that the profiler (timing.ts) can also time one pass each.
+// One dispatch per kernel, and with the 'timestep' scheduler one per timestep forward and backward: 2T + 7
+// dispatches per training step ('sequence': 9), in five phases that the profiler (timing.ts) can also time
+// one pass each.
 import { dispatch } from '../gpu/kernel.ts';
 import type { Plan } from './plan.ts';
 
@@ -25,7 +26,7 @@ export function encodePhase(plan: Plan, phase: Phase, pass: GPUComputePassEncode
       if (!data) throw new Error(`no dataset named ${dataset} in this plan (have: ${Object.keys(plan.datasets).join(', ')})`);
       run(k.gatherBatch, data.gather);
       run(k.inputProjection, g.inputProjection);
-      for (let t = 0; t < d.steps; t++) run(k.lstmCellForward, g.lstmCellForward[t]);
+      for (const group of g.lstmCellForward) run(k.lstmCellForward, group);
       return;
     }
     case 'loss':
@@ -33,7 +34,7 @@ export function encodePhase(plan: Plan, phase: Phase, pass: GPUComputePassEncode
       return;
     case 'backward':
       run(k.outputWeightGrad, g.outputWeightGrad);
-      for (let t = d.steps - 1; t >= 0; t--) run(k.lstmCellBackward, g.lstmCellBackward[t]);
+      for (const group of g.lstmCellBackward) run(k.lstmCellBackward, group);
       return;
     case 'weightGradients':
       run(k.lstmWeightGrad, g.lstmWeightGrad);

@@ -11,7 +11,7 @@ import { UserError } from '../user-error.ts';
 import { type DataOrder, type DataOrderState, createDataOrder, restoreDataOrder } from './data-order.ts';
 import { initParams } from './init.ts';
 import { type ModelConfig, type Tensors, packParams, unpackParams } from './model.ts';
-import { type KernelOverrides, type Plan, createPlan } from './plan.ts';
+import { type KernelOverrides, type Plan, type Scheduler, createPlan } from './plan.ts';
 import { createReadbackRing, readBuffer } from './readback.ts';
 import { createRng } from './rng.ts';
 import { type EncodeCounts, encodeForward, encodeTrainStep } from './step.ts';
@@ -25,6 +25,8 @@ export interface TrainConfig {
   clipNorm?: number;
   /** Override constants (workgroup sizes) per kernel name, e.g. from a tuner. */
   overrides?: KernelOverrides;
+  /** How the recurrence is dispatched (plan.ts Scheduler); the results are the same bit for bit. */
+  scheduler?: Scheduler;
 }
 
 /** TensorFlow's AdamOptimizer defaults with the tutorial's learning rate. */
@@ -101,7 +103,7 @@ export async function createTrainer(
   start?: Tensors<Float32Array | Float64Array> | EngineState,
 ): Promise<Trainer> {
   const { device } = ctx;
-  const plan = await createPlan(ctx, { model: cfg.model, batch: cfg.batch, adam: cfg.adam, datasets, overrides: cfg.overrides });
+  const plan = await createPlan(ctx, { model: cfg.model, batch: cfg.batch, adam: cfg.adam, datasets, overrides: cfg.overrides, scheduler: cfg.scheduler });
   const B = cfg.batch;
   const statsBytes = B * 2 * 4;
   const statsRing = createReadbackRing(ctx, 'stats', statsBytes + statusBytes);

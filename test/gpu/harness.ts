@@ -6,7 +6,7 @@ import type { GpuContext } from '../../src/gpu/device.ts';
 import { createNodeGpu } from '../../src/gpu/node-gpu.ts';
 import { type Backward, type Forward, backward, forward, toFloat64 } from '../../src/reference/lstm.ts';
 import { type ModelConfig, type Tensors, tensorNames, tensorShapes, tensorSize } from '../../src/train/model.ts';
-import { type Plan, createPlan } from '../../src/train/plan.ts';
+import { type Plan, type PlanOptions, createPlan } from '../../src/train/plan.ts';
 import { readBuffer } from '../../src/train/readback.ts';
 import { createRng } from '../../src/train/rng.ts';
 import { defaultAdam } from '../../src/train/trainer.ts';
@@ -65,9 +65,25 @@ export const shapes: Shape[] = [
 ];
 
 /** A plan on this shape (Adam at its defaults); datasets are uploaded only when given. */
-export function planFor(ctx: GpuContext, s: Shape, datasets: Record<string, ImageSet> = {}): Promise<Plan> {
-  return createPlan(ctx, { model: s.model, batch: s.batch, adam: defaultAdam, datasets });
+export function planFor(
+  ctx: GpuContext, s: Shape, datasets: Record<string, ImageSet> = {}, opts: Pick<PlanOptions, 'scheduler' | 'overrides'> = {},
+): Promise<Plan> {
+  return createPlan(ctx, { model: s.model, batch: s.batch, adam: defaultAdam, datasets, ...opts });
 }
+
+/**
+ * The ways the cell kernels are scheduled, for their tests: one dispatch per timestep; one per sequence
+ * at the default workgroup; one per sequence with 2 x 2 workgroups, so an invocation loops over several
+ * unit quads (H = 20: 5 quads over 2) and a workgroup holds two row blocks (B = 10: 8 + 2 rows).
+ */
+export const cellSchedules: { name: string; opts: Pick<PlanOptions, 'scheduler' | 'overrides'> }[] = [
+  { name: 'per timestep', opts: { scheduler: 'timestep' } },
+  { name: 'per sequence', opts: { scheduler: 'sequence' } },
+  {
+    name: 'per sequence, WG 2x2',
+    opts: { scheduler: 'sequence', overrides: { lstm_sequence_forward: { WG_X: 2, WG_Y: 2 }, lstm_sequence_backward: { WG_X: 2, WG_Y: 2 } } },
+  },
+];
 
 /** Every tensor uniform in [-scale, scale]: at 0.5 no gate saturates on these shapes. Nonzero biases. */
 export function randomParams(m: ModelConfig, seed: number, scale = 0.5): Tensors {
