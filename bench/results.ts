@@ -166,6 +166,10 @@ export function checkResults(res: unknown): string[] {
   if (!isObj(res.machine) || typeof res.machine.os !== 'string' || !pos(res.machine.cpus)) bad('machine: os and cpus missing');
   if (!isObj(res.adapters) || Object.keys(res.adapters).length === 0) bad('adapters: none recorded');
   else for (const [k, a] of Object.entries(res.adapters)) if (!(isObj(a) && (typeof a.error === 'string' || adapterOk(a.adapter)))) bad(`adapters.${k}: neither an adapter nor an error`);
+  const whole = (x: unknown): boolean => Number.isInteger(x) && (x as number) > 0;
+  const choiceOk = (c: Record<string, any>): boolean =>
+    isObj(c.tile) && whole(c.tile.WG_X) && whole(c.tile.WG_Y) &&
+    (c.form === 'lstm_weight_grad' || ((c.form === undefined || c.form === 'matmul') && whole(c.tile.ROWS)));
   const shapeOk = (s: unknown): boolean => isObj(s) && ['batch', 'steps', 'input', 'hidden', 'classes'].every((k) => Number.isInteger(s[k]) && s[k] > 0);
   if (!isObj(res.config) || !shapeOk(res.config.shape) || !pos(res.config.flopsPerStep)) bad('config: shape or flopsPerStep missing');
   const checkRecord = (r: unknown, where: string): void => {
@@ -198,6 +202,14 @@ export function checkResults(res: unknown): string[] {
       if (!isObj(c)) bad(`ceiling.${k}: not an object`);
       else if (typeof c.error === 'string') continue;
       else if (!pos(c.gflops) || !pos(c.size) || !Array.isArray(c.candidates) || !adapterOk(c.adapter)) bad(`ceiling.${k}: gflops, size, candidates or adapter missing`);
+      else {
+        // form is absent in files written before the lstm_weight_grad form: those are matmul.
+        if (!choiceOk(c)) bad(`ceiling.${k}: form ${JSON.stringify(c.form)} with tile ${JSON.stringify(c.tile)} is not a known kernel and its override constants`);
+        c.candidates.forEach((x: unknown, i: number) => {
+          if (!isObj(x) || !choiceOk(x)) bad(`ceiling.${k}.candidates[${i}]: not a known form and tile`);
+          else if (x.error === undefined && !pos(x.gflops)) bad(`ceiling.${k}.candidates[${i}]: gflops is ${x.gflops}, not a positive number`);
+        });
+      }
     }
   }
   if (!isObj(res.ratios) || !Object.values(res.ratios).every((x) => x === null || pos(x))) bad('ratios: not positive numbers or null');

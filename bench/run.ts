@@ -1,5 +1,5 @@
 // npm run bench: webgpu-lstm against tfjs-layers on the same workload, in Node (Dawn) and in one headless
-// Chromium session (same adapter for every browser system), plus the adapter's matmul ceiling and, with
+// Chromium session (same adapter for every browser system), plus the adapter's ceiling (our fastest GEMM kernel) and, with
 // --sweep, a scaling sweep. Writes <out>/latest.json, a dated copy, latest.md and the sweep chart; prints
 // the Markdown table. Systems run one after another, never at once. A system that fails gets a record
 // with its error; the run goes on.
@@ -14,7 +14,7 @@ import { UserError } from '../src/user-error.ts';
 import { type BenchOptions, parseBenchArgs, stepsFor } from './args.ts';
 import { sweepChart } from './chart.ts';
 import { type BenchBrowser, startBrowser } from './chromium.ts';
-import { type CeilingOptions, matmulTiles, measureCeiling } from './matmul.ts';
+import { type CeilingKernels, type CeilingOptions, matmulTiles, measureCeiling, weightGradTiles } from './matmul.ts';
 import { syntheticSet, timeOurs } from './ours.ts';
 import type { PageSystem } from './page/main.ts';
 import { markdownReport } from './report.ts';
@@ -42,7 +42,23 @@ function withTimeout<T>(what: string, p: Promise<T>, sec: number): Promise<T> {
 function ceilingOptions(o: BenchOptions, software: boolean): CeilingOptions | undefined {
   const size = o.ceilingSize ?? (software ? (o.quick ? 256 : 512) : 1024);
   if (size === 0) return undefined;
-  return { size, tiles: o.quick ? matmulTiles.slice(0, 3) : matmulTiles, trials: o.quick ? 2 : 3, targetMs: o.quick ? 150 : 300 };
+  return {
+    size,
+    tiles: o.quick ? matmulTiles.slice(0, 3) : matmulTiles,
+    weightGradTiles: o.quick ? weightGradTiles.slice(0, 3) : weightGradTiles,
+    trials: o.quick ? 2 : 3,
+    targetMs: o.quick ? 150 : 300,
+  };
+}
+
+const ceilingWhat = (opts: CeilingOptions): string =>
+  `${opts.size}^3 GEMM over ${opts.tiles!.length} matmul.wgsl tiles and ${opts.weightGradTiles!.length} lstm_weight_grad workgroup sizes`;
+
+async function ceilingKernels(): Promise<CeilingKernels> {
+  return {
+    matmul: await readFile(join(benchDir, 'kernels', 'matmul.wgsl'), 'utf8'),
+    lstmWeightGrad: await readFile(join(benchDir, '..', 'shaders', 'lstm_weight_grad.wgsl'), 'utf8'),
+  };
 }
 
 /** Runs the systems on the Node side and in the browser, each with its own warm-up and timed steps. */
@@ -108,13 +124,13 @@ class Runner {
     return record;
   }
 
-  async ceilingNode(code: string): Promise<CeilingRecord | undefined> {
+  async ceilingNode(kernels: CeilingKernels): Promise<CeilingRecord | undefined> {
     await this.startNode();
     if (!this.node) return { runtime: 'node', adapter: null, size: 0, error: (this.nodeAdapter as Failure).error };
     const opts = ceilingOptions(this.o, this.node.adapter.software);
     if (!opts) return undefined;
-    log(`ceiling in Node: matmul ${opts.size}^3 over ${opts.tiles!.length} tiles`);
-    const result = await withTimeout('ceiling', measureCeiling(this.node.device, code, opts), this.o.timeoutSec).catch(errorOf);
+    log(`ceiling in Node: ${ceilingWhat(opts)}`);
+    const result = await withTimeout('ceiling', measureCeiling(this.node.device, kernels, opts), this.o.timeoutSec).catch(errorOf);
     return { runtime: 'node', adapter: this.node.adapter, ...('error' in result ? { ...result, size: opts.size } : result) };
   }
 
@@ -140,7 +156,7 @@ class Runner {
     if (!this.browser || !a || 'error' in a) return { runtime: 'chromium', adapter: null, size: 0, error: a && 'error' in a ? a.error : 'no Chromium' };
     const opts = ceilingOptions(this.o, a.adapter.software);
     if (!opts) return undefined;
-    log(`ceiling in Chromium: matmul ${opts.size}^3 over ${opts.tiles!.length} tiles`);
+    log(`ceiling in Chromium: ${ceilingWhat(opts)}`);
     const result = await this.browser.ceiling(opts, this.o.timeoutSec * 1000);
     return { runtime: 'chromium', adapter: a.adapter, ...('error' in result ? { ...result, size: opts.size } : result) };
   }
@@ -180,8 +196,7 @@ async function main(): Promise<number> {
     for (const id of nodeIds) records.push(await runner.run(id, o.shape));
     if (nodeIds.includes('ours-node')) tuning = await runner.tuneNode(o.shape);
     if (o.ceilingSize !== 0) {
-      const code = await readFile(join(benchDir, 'kernels', 'matmul.wgsl'), 'utf8');
-      const c = await runner.ceilingNode(code);
+      const c = await runner.ceilingNode(await ceilingKernels());
       if (c) ceiling.node = c;
     }
     for (const id of browserIds) records.push(await runner.run(id, o.shape));

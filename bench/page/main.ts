@@ -4,6 +4,7 @@
 import type { AdapterDescription } from '../../src/gpu/device.ts';
 import { createBrowserGpu } from '../../src/gpu/browser-gpu.ts';
 import { describeAdapter } from '../../src/gpu/device.ts';
+import lstmWeightGradCode from '../../shaders/lstm_weight_grad.wgsl?raw';
 import matmulCode from '../kernels/matmul.wgsl?raw';
 import { type CeilingOptions, type CeilingResult, measureCeiling } from '../matmul.ts';
 import { timeOurs } from '../ours.ts';
@@ -83,7 +84,7 @@ window.benchPage = {
     try {
       const { device } = await gpuDevice();
       try {
-        return await measureCeiling(device, matmulCode, opts);
+        return await measureCeiling(device, { matmul: matmulCode, lstmWeightGrad: lstmWeightGradCode }, opts);
       } finally {
         device.destroy();
       }

@@ -107,7 +107,22 @@ function sampleResults(): BenchResults {
     makeRecord('tfjs-wasm', spec(2), raw([400, 500], null), adapter),
     makeRecord('tfjs-cpu', spec(2), { error: 'tfjs backend cpu did not initialise' }, adapter),
   ];
-  const ceiling = { chromium: { runtime: 'chromium' as const, adapter, size: 256, flops: 2 * 256 ** 3, gflops: 2, tile: { WG_X: 8, WG_Y: 8, ROWS: 4 }, candidates: [], trials: 2, maxRelError: 1e-7 } };
+  // Chromium as written now: the lstm_weight_grad form won, a matmul tile ran slower, one failed. Node as
+  // written before the weight-grad form: no form anywhere (matmul).
+  const ceiling: BenchResults['ceiling'] = {
+    chromium: {
+      runtime: 'chromium', adapter, size: 256, flops: 2 * 256 ** 3, gflops: 2, form: 'lstm_weight_grad', tile: { WG_X: 32, WG_Y: 1 }, trials: 2, maxRelError: 1e-7,
+      candidates: [
+        { form: 'matmul', tile: { WG_X: 16, WG_Y: 4, ROWS: 4 }, gflops: 1.39, ms: 24, reps: 6, maxRelError: 2e-7 },
+        { form: 'lstm_weight_grad', tile: { WG_X: 32, WG_Y: 1 }, gflops: 2, ms: 16.8, reps: 9, maxRelError: 1e-7 },
+        { form: 'lstm_weight_grad', tile: { WG_X: 64, WG_Y: 1 }, gflops: NaN, ms: NaN, reps: 0, error: 'too many invocations' },
+      ],
+    },
+    node: {
+      runtime: 'node', adapter: { ...adapter, runtime: 'node' }, size: 256, flops: 2 * 256 ** 3, gflops: 6.83, tile: { WG_X: 16, WG_Y: 16, ROWS: 4 }, trials: 2, maxRelError: 2.5e-7,
+      candidates: [{ tile: { WG_X: 16, WG_Y: 16, ROWS: 4 }, ms: 4.91, reps: 15, gflops: 6.83 }],
+    },
+  };
   const sweep = [makeRecord('ours-chromium', spec(1, { ...referenceShape, batch: 256 }), raw([300], 63), adapter)];
   return {
     date: new Date(0).toISOString(),
@@ -152,12 +167,27 @@ test('results check: finds what is missing or malformed', () => {
   assert.deepEqual(checkResults(null), ['results: not an object'], 'not an object');
 });
 
+test('results check: ceiling forms and tiles, older files without a form still pass', () => {
+  const problemsWith = (edit: (c: any) => void): string => {
+    const res = sampleResults() as any;
+    edit(res.ceiling);
+    return checkResults(res).join('\n');
+  };
+  assert.equal(problemsWith(() => {}), '', 'new Chromium ceiling and old-format Node ceiling both pass');
+  assert.match(problemsWith((c) => (c.chromium.form = 'conv')), /ceiling.chromium: form "conv"/, 'unknown form');
+  assert.match(problemsWith((c) => (c.chromium.form = 'matmul')), /ceiling.chromium: form "matmul" with tile/, 'a matmul tile needs ROWS');
+  assert.match(problemsWith((c) => delete c.node.tile.ROWS), /ceiling.node: form undefined/, 'no form means matmul, which needs ROWS');
+  assert.match(problemsWith((c) => (c.chromium.candidates[0].tile = null)), /ceiling.chromium.candidates\[0\]: not a known form/, 'candidate tile missing');
+  assert.match(problemsWith((c) => (c.chromium.candidates[1].gflops = NaN)), /ceiling.chromium.candidates\[1\]: gflops/, 'a candidate that ran has GFLOP/s');
+});
+
 test('Markdown report: a row per system with the adapter, ceiling, ratios and targets', () => {
   const md = markdownReport(sampleResults());
   assert.match(md, /\| ours-chromium \| chromium \| webgpu \| 110 \(100-120\) \| 909 \|/, 'our row');
   assert.match(md, /\| tfjs-cpu \| chromium \| cpu \| failed: tfjs backend cpu did not initialise/, 'failed row');
   assert.match(md, /google \/ swiftshader \(software\)/, 'adapter');
-  assert.match(md, /Chromium 2\.00 GFLOP\/s \(256\^3/, 'ceiling');
+  assert.match(md, /Chromium 2\.00 GFLOP\/s \(256\^3, lstm_weight_grad GEMM, WG 32x1; best of 3 candidates; best matmul\.wgsl, tile 16x4x4: 1\.39; 1 failed, e\.g\. too many invocations\)/, 'ceiling names the winning kernel, the other form and failures');
+  assert.match(md, /Node 6\.83 GFLOP\/s \(256\^3, matmul\.wgsl, tile 16x16x4; best of 1 candidates\)/, 'an older ceiling without a form is matmul.wgsl');
   assert.match(md, /tfjs-webgpu 22\.7x/, 'ratio');
   assert.match(md, /Scaling sweep/, 'sweep table');
 });
