@@ -27,8 +27,11 @@ export interface TrainCommon {
   resume?: string;
   /** Clip gradients to this global norm; 0 = off. */
   clipNorm: number;
-  /** Run the autotuner before training (and cache its choice for this adapter and shape). */
-  tune: boolean;
+  /** The autotuner: 'auto' runs it when .cache/tuning.json has no choice for this adapter and shape
+   *  (--tune: 'force', always; --no-tune: 'off', the kernels' default workgroup sizes). */
+  tune: 'auto' | 'force' | 'off';
+  /** Where the autotuner's choices are kept (default: .cache/tuning.json in the repository). */
+  tuningCache?: string;
   /** The flags given on the command line (without --), to tell them from defaults when resuming. */
   explicit: string[];
 }
@@ -68,8 +71,11 @@ Usage: npm run train -- [flags]
   --resume FILE   continue from a checkpoint (also keeps checkpointing to FILE unless --checkpoint is given);
                   --steps is then the total to reach
   --clip-norm X   clip gradients to global norm X (default: off)
-  --tune          choose the kernels' workgroup sizes for this adapter and shape first (checked against
-                  the defaults' exact gradients), and keep them in .cache/tuning.json for later runs
+  --tune          tune the kernels' workgroup sizes for this adapter and shape again, trying every
+                  candidate, even when .cache/tuning.json has them (by default a run tunes at first use
+                  on an adapter and shape, within about 20 s, and later runs use the cached choice)
+  --no-tune       skip tuning: use the kernels' default workgroup sizes
+  --tuning-cache FILE     keep the tuned workgroup sizes in FILE instead of .cache/tuning.json
   --json          print machine-readable JSON lines instead of text
   --help, -h      show this help
 `;
@@ -106,6 +112,8 @@ const trainFlags: Options = {
   resume: { type: 'string' },
   'clip-norm': { type: 'string' },
   tune: { type: 'boolean' },
+  'no-tune': { type: 'boolean' },
+  'tuning-cache': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -125,6 +133,9 @@ export function parseTrainArgs(argv: string[]): TrainOptions | HelpRequest {
   if (v.steps !== undefined && v.epochs !== undefined) {
     throw new UserError(`--steps and --epochs both given: choose one (--steps counts optimizer steps, --epochs passes over the data). ${hint}`);
   }
+  if (v.tune && v['no-tune']) {
+    throw new UserError(`--tune and --no-tune both given: choose one (--tune tunes again, --no-tune uses the default workgroup sizes). ${hint}`);
+  }
   const common: TrainCommon = {
     help: false,
     batch: wholeNumber('batch', v.batch, 100, 1, 65536),
@@ -135,9 +146,10 @@ export function parseTrainArgs(argv: string[]): TrainOptions | HelpRequest {
     json: v.json === true,
     checkpointEvery: wholeNumber('checkpoint-every', v['checkpoint-every'], 100, 1, 1e9),
     clipNorm: positiveNumber('clip-norm', v['clip-norm'], 0, 1e9),
-    tune: v.tune === true,
+    tune: v.tune ? 'force' : v['no-tune'] ? 'off' : 'auto',
     explicit: Object.keys(v),
     ...paths(v, ['data', 'adapter', 'out', 'checkpoint', 'resume']),
+    ...(typeof v['tuning-cache'] === 'string' ? { tuningCache: v['tuning-cache'] } : {}),
   };
   if (v['checkpoint-every'] !== undefined && v.checkpoint === undefined && v.resume === undefined) {
     throw new UserError(`--checkpoint-every needs --checkpoint FILE (or --resume FILE) to say where to save. ${hint}`);

@@ -10,7 +10,9 @@ import { type TrainingOptions, type TrainingState, checkResumeCompatible, decode
 import { saveModelBytes } from '../io/model-file.ts';
 import { type ModelConfig, referenceModel } from '../train/model.ts';
 import { runSession } from '../train/session.ts';
-import { tuneWorkgroups, tuningKey } from '../train/tuner.ts';
+import { type TuneResult, describeTuning, firstUseBudgetMs, tuneWorkgroups, tuningKey } from '../train/tuner.ts';
+import type { GpuContext } from '../gpu/device.ts';
+import type { KernelOverrides } from '../train/plan.ts';
 import { loadTuning, saveTuning, tuningFile } from './tuning-cache.ts';
 import { defaultAdam } from '../train/trainer.ts';
 import { type TrainOptions, parseTrainArgs, trainUsage } from './args.ts';
@@ -52,15 +54,61 @@ runMain(async () => {
   const totalSteps = opts.steps ?? opts.epochs * Math.ceil(train.count / batch);
 
   let interrupted = false;
+  const stopTuning = new AbortController();
   process.on('SIGINT', () => {
     if (interrupted) process.exit(130); // a second Ctrl-C: stop now
     interrupted = true;
+    stopTuning.abort(new Error('interrupted'));
     out.say(checkpointPath ? 'Interrupted: saving a checkpoint after this step (Ctrl-C again to quit now)...' : 'Interrupted: stopping after this step...');
   });
 
   let adapterShown = false;
-  let tunedThisRun = false;
-  let announcedTuning = false;
+  const cacheFile = opts.tuningCache ?? tuningFile;
+  const warn = (m: string): void => { process.stderr.write(`warning: ${m}\n`); };
+  /** This run's workgroup sizes, decided on its first device (a recovered device gets the same). */
+  let sizes: Promise<KernelOverrides | undefined> | undefined;
+  const workgroupSizes = (ctx: GpuContext): Promise<KernelOverrides | undefined> => (sizes ??= chooseSizes(ctx).catch((e: unknown) => {
+    sizes = undefined;
+    throw e;
+  }));
+  const chooseSizes = async (ctx: GpuContext): Promise<KernelOverrides | undefined> => {
+    if (opts.tune === 'off') return undefined;
+    const key = tuningKey(ctx.adapter, model, batch);
+    const cached = opts.tune === 'auto' ? loadTuning(key, cacheFile, warn) : undefined;
+    if (cached) {
+      out.say(`Workgroup sizes tuned earlier for this adapter and shape (${cacheFile}): ${describeTuning(cached)}; --tune tunes again`);
+      out.event({ event: 'tuning', source: 'cache', defaultMs: cached.defaultMs, tunedMs: cached.tunedMs, overrides: cached.overrides, file: cacheFile });
+      return cached.overrides;
+    }
+    const first = opts.tune === 'auto';
+    out.say(first
+      ? `Tuning workgroup sizes for this adapter and shape (first use, about ${firstUseBudgetMs / 1000} s; --no-tune skips it)...`
+      : 'Tuning workgroup sizes for this adapter and shape, every candidate (--tune)...');
+    let result: TuneResult;
+    try {
+      result = await tuneWorkgroups(ctx, model, batch, train, { signal: stopTuning.signal, ...(first ? { budgetMs: firstUseBudgetMs } : {}) });
+    } catch (e) {
+      if (ctx.failure()) throw e;
+      if (stopTuning.signal.aborted) return undefined; // Ctrl-C: nothing cached, the run stops before its first step
+      warn(`tuning failed (${(e as Error).message}): training with the default workgroup sizes`);
+      return undefined;
+    }
+    let saved = true;
+    try {
+      await saveTuning(result, cacheFile);
+    } catch (e) {
+      saved = false;
+      warn(`the tuning was not saved (${(e as Error).message.replace(/\.$/, '')}); it is used for this run only`);
+    }
+    const tried = result.trials.length;
+    out.say(`Tuned in ${(result.elapsedMs / 1000).toFixed(1)} s: ${describeTuning(result)}; ${tried} of ${tried + result.skipped} candidates tried` +
+      (result.skipped > 0 ? ' before the time budget ran out (--tune tries all)' : '') + (saved ? `; cached in ${cacheFile}` : ''));
+    out.event({
+      event: 'tuning', source: 'tuned', defaultMs: result.defaultMs, tunedMs: result.tunedMs, overrides: result.overrides,
+      tried, skipped: result.skipped, seconds: result.elapsedMs / 1000, file: saved ? cacheFile : null,
+    });
+    return result.overrides;
+  };
   const createGpu = async () => {
     const ctx = await createNodeGpu({ adapter: opts.adapter, log: (m) => process.stderr.write(`${m}\n`) });
     if (!adapterShown) describeAdapterForUser(ctx.adapter).forEach((l) => out.say(l));
@@ -81,26 +129,7 @@ runMain(async () => {
     },
     {
       createGpu,
-      overridesFor: async (ctx) => {
-        const key = tuningKey(ctx.adapter, model, batch);
-        if (opts.tune && !tunedThisRun) {
-          tunedThisRun = true;
-          out.say('Tuning workgroup sizes for this adapter and shape...');
-          const result = await tuneWorkgroups(ctx, model, batch, train);
-          await saveTuning(result);
-          const kept = Object.keys(result.overrides).length > 0;
-          out.say(kept
-            ? `Tuned: a step's kernels ${result.defaultMs.toFixed(1)} ms with the default workgroup sizes, ${result.tunedMs.toFixed(1)} ms tuned ` +
-              `(${(result.defaultMs / result.tunedMs).toFixed(2)}x); saved to ${tuningFile}`
-            : `Tuned: the default workgroup sizes were the fastest measured (${result.defaultMs.toFixed(1)} ms a step); saved to ${tuningFile}`);
-          out.event({ event: 'tuned', defaultMs: result.defaultMs, tunedMs: result.tunedMs, overrides: result.overrides });
-          return result.overrides;
-        }
-        const cached = loadTuning(key);
-        if (cached && Object.keys(cached.overrides).length > 0 && !announcedTuning) out.say(`Using tuned workgroup sizes from ${tuningFile} (${cached.defaultMs.toFixed(1)} -> ${cached.tunedMs.toFixed(1)} ms a step when tuned)`);
-        announcedTuning = true;
-        return cached?.overrides;
-      },
+      overridesFor: (ctx) => workgroupSizes(ctx),
       say: (line) => out.say(line),
       stopRequested: () => interrupted,
       saveCheckpoint: checkpointPath ? (state) => writeFileAtomic(checkpointPath, encodeCheckpoint(state)) : undefined,

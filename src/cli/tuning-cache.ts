@@ -1,46 +1,52 @@
-// The autotuner's choices, kept per adapter and shape in .cache/tuning.json (git-ignored), so tuning
-// runs once (npm run train -- --tune) and later runs on the same adapter use its workgroup sizes.
-import { existsSync, readFileSync } from 'node:fs';
+// The autotuner's choices, kept per adapter and shape in .cache/tuning.json (git-ignored): npm run train
+// tunes at first use on an adapter and shape (or with --tune) and later runs use its workgroup sizes.
+// The cache is only ever a shortcut: a missing, damaged or unwritable one costs a tuning, never a run.
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../io/atomic-file.ts';
-import type { KernelOverrides } from '../train/plan.ts';
-import type { TuneResult } from '../train/tuner.ts';
+import { type TuneResult, type TuningRecord, isTuningRecord, tuningRecord } from '../train/tuner.ts';
 
 export const tuningFile = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.cache', 'tuning.json');
 
-interface Entry {
-  overrides: KernelOverrides;
-  defaultMs: number;
-  tunedMs: number;
-  date: string;
-}
-
-function readAll(file: string): Record<string, Entry> {
-  if (!existsSync(file)) return {};
+/** Every entry of the file; {} (and a warning) when it cannot be read or is not a JSON object. */
+function readAll(file: string, warn: (m: string) => void): Record<string, unknown> {
+  let text: string;
   try {
-    const data = JSON.parse(readFileSync(file, 'utf8'));
-    return typeof data === 'object' && data !== null ? data : {};
-  } catch {
-    return {}; // a damaged cache is only a lost tuning: the defaults are used and the next --tune rewrites it
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') warn(`cannot read the tuning cache ${file} (${(e as Error).message}): ignoring it`);
+    return {};
   }
+  try {
+    const data: unknown = JSON.parse(text);
+    if (typeof data === 'object' && data !== null && !Array.isArray(data)) return data as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  warn(`the tuning cache ${file} is damaged (not a JSON object): ignoring it; the next tuning rewrites it`);
+  return {};
 }
 
-function validOverrides(o: unknown): o is KernelOverrides {
-  if (typeof o !== 'object' || o === null) return false;
-  return Object.values(o).every((v) => typeof v === 'object' && v !== null &&
-    Object.values(v).every((n) => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 1024));
+/** The cached choice for `key`, or undefined (no entry, or one that is damaged: `warn` says which). Never throws. */
+export function loadTuning(key: string, file = tuningFile, warn: (m: string) => void = () => undefined): TuningRecord | undefined {
+  const all = readAll(file, warn);
+  if (!Object.hasOwn(all, key)) return undefined;
+  const entry = all[key];
+  if (isTuningRecord(entry)) return entry;
+  warn(`the tuning cache ${file} has a damaged entry for this adapter and shape: ignoring it`);
+  return undefined;
 }
 
-export function loadTuning(key: string, file = tuningFile): Entry | undefined {
-  const entry = readAll(file)[key];
-  return entry && validOverrides(entry.overrides) ? entry : undefined;
-}
-
+/** Adds or replaces `result.key`'s entry, atomically; throws an error naming the path when it cannot write. */
 export async function saveTuning(result: TuneResult, file = tuningFile): Promise<void> {
-  const all = readAll(file);
-  all[result.key] = { overrides: result.overrides, defaultMs: result.defaultMs, tunedMs: result.tunedMs, date: new Date().toISOString() };
-  await mkdir(dirname(file), { recursive: true });
+  const all = readAll(file, () => undefined); // a damaged file is replaced
+  all[result.key] = tuningRecord(result);
+  try {
+    await mkdir(dirname(file), { recursive: true });
+  } catch (e) {
+    throw new Error(`cannot create the folder ${dirname(file)}: ${(e as Error).message}`);
+  }
   await writeFileAtomic(file, new TextEncoder().encode(JSON.stringify(all, null, 2) + '\n'));
 }

@@ -2,8 +2,10 @@
 // it builds a plan, runs one training step's forward, loss, backward and weight gradients from the same
 // weights and batch, and keeps the candidate only if every gradient is bit-identical to the default
 // plan's (whose kernels are tested against the float64 oracle); then it times the phase that holds the
-// kernel and keeps the fastest. Runs the same in Node and the browser; callers cache the result by
-// tuningKey (Node: src/cli/tuning-cache.ts).
+// kernel and keeps the fastest. The choices together are kept only if a whole step is faster than with
+// the defaults. Runs the same in Node and the browser, at first use on an adapter and shape; callers cache
+// the result by tuningKey (Node: src/cli/tuning-cache.ts, the page: src/app/tuning-store.ts). A time
+// budget bounds it: candidates left when it is spent are not tried.
 import type { ImageSet } from '../data/dataset.ts';
 import type { AdapterDescription, GpuContext } from '../gpu/device.ts';
 import type { Overrides } from '../kernels/dims.ts';
@@ -21,6 +23,9 @@ export const tunedKernels: Record<string, Phase> = {
   lstm_cell_backward: 'backward',
   lstm_weight_grad: 'weightGradients',
 };
+
+/** A choice is kept only if a whole step is at least this much faster than with the defaults. */
+export const minGain = 1.02;
 
 export const workgroupCandidates: [number, number][] = [[4, 4], [8, 4], [8, 8], [16, 4], [32, 1], [4, 16]];
 
@@ -41,7 +46,27 @@ export interface TuneResult {
   defaultMs: number;
   tunedMs: number;
   trials: TuneTrial[];
+  /** Candidates not tried because the time budget was spent (0: every candidate was tried). */
+  skipped: number;
+  /** Wall-clock time the tuning took. */
+  elapsedMs: number;
 }
+
+export interface TuneOptions {
+  /** Timed runs per measurement (median taken); default 3. */
+  reps?: number;
+  candidates?: [number, number][];
+  /** The tuning's time, roughly: candidates are tried only while the time left covers the final comparison
+   *  with the defaults (estimated from the defaults' step time); the ones left are skipped. */
+  budgetMs?: number;
+  /** Aborts the tuning (throws the signal's reason) between two candidates. */
+  signal?: AbortSignal;
+  /** Called after each candidate: how many of `total` are done (tried, refused or skipped). */
+  onProgress?(done: number, total: number): void;
+}
+
+/** The autotuner's budget at first use: a bound on the candidate search, whatever the adapter's speed. */
+export const firstUseBudgetMs = 15_000;
 
 export function tuningKey(adapter: AdapterDescription, model: ModelConfig, batch: number): string {
   const a = `${adapter.runtime}|${adapter.vendor}|${adapter.architecture}|${adapter.device}|${adapter.description}`;
@@ -55,16 +80,20 @@ export async function tuneWorkgroups(
   model: ModelConfig,
   batch: number,
   sample: ImageSet,
-  opts: { reps?: number; candidates?: [number, number][] } = {},
+  opts: TuneOptions = {},
 ): Promise<TuneResult> {
   const { device } = ctx;
+  const started = performance.now();
   const reps = opts.reps ?? 3;
   const candidates = opts.candidates ?? workgroupCandidates;
+  const total = candidates.length * Object.keys(tunedKernels).length;
   const params = packParams(model, initParams(model, 0));
-  const indices = Uint32Array.from({ length: batch }, (_, i) => i % sample.count);
+  // Only the images of one batch go to the GPU (every candidate's plan uploads its datasets).
+  const images = firstImages(sample, Math.min(batch, sample.count));
+  const indices = Uint32Array.from({ length: batch }, (_, i) => i % images.count);
 
   const planWith = (overrides: KernelOverrides): Promise<Plan> =>
-    createPlan(ctx, { model, batch, adam: defaultAdam, datasets: { sample }, overrides });
+    createPlan(ctx, { model, batch, adam: defaultAdam, datasets: { sample: images }, overrides });
   const run = async (plan: Plan, phases: Phase[]): Promise<number> => {
     const started = performance.now();
     const encoder = device.createCommandEncoder({ label: 'tune' });
@@ -78,11 +107,11 @@ export async function tuneWorkgroups(
     if (failure) throw failure;
     return performance.now() - started;
   };
+  /** Median of `reps` timed runs; the caller has run the plan once already (pipelines warm). */
   const median = async (plan: Plan, phases: Phase[]): Promise<number> => {
-    await run(plan, phases); // warm-up
     const times: number[] = [];
     for (let i = 0; i < reps; i++) times.push(await run(plan, phases));
-    return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+    return mid(times);
   };
   /** One step's gradients from the fixed weights and batch, as raw bits. */
   const gradients = async (plan: Plan): Promise<Uint32Array> => {
@@ -93,58 +122,121 @@ export async function tuneWorkgroups(
   };
   const sameBits = (a: Uint32Array, b: Uint32Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
+  const planStarted = performance.now();
   const base = await planWith({});
-  let reference: Uint32Array;
+  const planMs = performance.now() - planStarted;
   try {
-    reference = await gradients(base);
+    const reference = await gradients(base);
+    // The budget keeps time for the comparison at the end: a plan and 2(2 reps + 1) + 1 whole steps.
+    const stepMs = await run(base, timedPhases);
+    const searchUntil = opts.budgetMs === undefined ? Infinity : started + opts.budgetMs - planMs - (4 * reps + 3) * stepMs;
+    const defaults = (kernel: string): Overrides | undefined => Object.values(base.kernels).find((k) => k.spec.name === kernel)?.overrides;
+    // Candidates in turns over the kernels, so that a spent budget leaves every kernel the same number
+    // tried; each candidate's plan holds the defaults elsewhere, so a kernel's candidates compare alone.
+    const best: Record<string, { ms: number; overrides: Overrides }> = {};
+    const trials: TuneTrial[] = [];
+    let skipped = 0;
+    for (const [x, y] of candidates) {
+      for (const [kernel, phase] of Object.entries(tunedKernels)) {
+        opts.signal?.throwIfAborted();
+        opts.onProgress?.(trials.length + skipped, total);
+        if (performance.now() > searchUntil) {
+          skipped += 1;
+          continue;
+        }
+        const overrides: Overrides = { WG_X: x, WG_Y: y };
+        const d = defaults(kernel);
+        if (d?.WG_X === x && d.WG_Y === y) { // the default plan is this candidate's: no plan to build or check
+          const ms = await median(base, [phase]);
+          trials.push({ kernel, workgroup: [x, y], ms });
+          if (!best[kernel] || ms < best[kernel].ms) best[kernel] = { ms, overrides };
+          continue;
+        }
+        let plan: Plan | undefined;
+        try {
+          plan = await planWith({ [kernel]: overrides });
+          if (!sameBits(await gradients(plan), reference)) {
+            trials.push({ kernel, workgroup: [x, y], ms: NaN, refused: 'gradients differ from the default plan' });
+            continue;
+          }
+          const ms = await median(plan, [phase]);
+          trials.push({ kernel, workgroup: [x, y], ms });
+          if (!best[kernel] || ms < best[kernel].ms) best[kernel] = { ms, overrides };
+        } catch (e) {
+          if (ctx.failure()) throw e;
+          trials.push({ kernel, workgroup: [x, y], ms: NaN, refused: (e as Error).message });
+        } finally {
+          plan?.destroy();
+        }
+      }
+    }
+    opts.onProgress?.(total, total);
+    opts.signal?.throwIfAborted();
+    const chosen: KernelOverrides = Object.fromEntries(Object.entries(best).map(([k, b]) => [k, b.overrides]));
+
+    // The choice against the defaults, whole steps taking turns (the machine's load drifts): kept only if
+    // faster by minGain (less is within the noise of a shared machine, and would be reported as "1.00x").
+    const key = tuningKey(ctx.adapter, model, batch);
+    const tunedPlan = Object.keys(chosen).length > 0 ? await planWith(chosen) : undefined;
+    try {
+      // The warm-up run checks the choices together too (each alone gave the defaults' exact gradients).
+      const together = tunedPlan !== undefined && sameBits(await gradients(tunedPlan), reference);
+      const plain: number[] = [];
+      const fast: number[] = [];
+      for (let i = 0; i < 2 * reps + 1; i++) {
+        plain.push(await run(base, timedPhases));
+        if (together) fast.push(await run(tunedPlan, timedPhases));
+      }
+      const defaultMs = mid(plain);
+      const tunedMs = together ? mid(fast) : defaultMs;
+      const elapsedMs = performance.now() - started;
+      if (!(tunedMs * minGain < defaultMs)) return { key, overrides: {}, defaultMs, tunedMs: defaultMs, trials, skipped, elapsedMs };
+      return { key, overrides: chosen, defaultMs, tunedMs, trials, skipped, elapsedMs };
+    } finally {
+      tunedPlan?.destroy();
+    }
   } finally {
     base.destroy();
   }
+}
 
-  const chosen: KernelOverrides = {};
-  const trials: TuneTrial[] = [];
-  for (const [kernel, phase] of Object.entries(tunedKernels)) {
-    let best: { ms: number; overrides: Overrides } | undefined;
-    for (const [x, y] of candidates) {
-      const overrides: Overrides = { WG_X: x, WG_Y: y };
-      let plan: Plan | undefined;
-      try {
-        plan = await planWith({ ...chosen, [kernel]: overrides });
-        if (!sameBits(await gradients(plan), reference)) {
-          trials.push({ kernel, workgroup: [x, y], ms: NaN, refused: 'gradients differ from the default plan' });
-          continue;
-        }
-        const ms = await median(plan, [phase]);
-        trials.push({ kernel, workgroup: [x, y], ms });
-        if (!best || ms < best.ms) best = { ms, overrides };
-      } catch (e) {
-        if (ctx.failure()) throw e;
-        trials.push({ kernel, workgroup: [x, y], ms: NaN, refused: (e as Error).message });
-      } finally {
-        plan?.destroy();
-      }
-    }
-    if (best) chosen[kernel] = best.overrides;
-  }
+const mid = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-  // The choice against the defaults, whole steps, taking turns (the machine's load drifts): kept only if faster.
-  const [plainPlan, tunedPlan] = [await planWith({}), await planWith(chosen)];
-  try {
-    for (const plan of [plainPlan, tunedPlan]) device.queue.writeBuffer(plan.buffers.params, 0, params);
-    const plain: number[] = [];
-    const fast: number[] = [];
-    for (let i = 0; i < reps + 1; i++) {
-      plain.push(await median(plainPlan, timedPhases));
-      fast.push(await median(tunedPlan, timedPhases));
-    }
-    const mid = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    const defaultMs = mid(plain);
-    const tunedMs = mid(fast);
-    const key = tuningKey(ctx.adapter, model, batch);
-    if (!(tunedMs < defaultMs)) return { key, overrides: {}, defaultMs, tunedMs: defaultMs, trials };
-    return { key, overrides: chosen, defaultMs, tunedMs, trials };
-  } finally {
-    plainPlan.destroy();
-    tunedPlan.destroy();
-  }
+/** What a cache keeps of a tuning (.cache/tuning.json in Node, IndexedDB in the page), by tuningKey. */
+export interface TuningRecord {
+  overrides: KernelOverrides;
+  defaultMs: number;
+  tunedMs: number;
+  /** Candidates the time budget left untried. */
+  skipped?: number;
+  /** ISO 8601. */
+  date: string;
+}
+
+export function tuningRecord(r: TuneResult): TuningRecord {
+  return { overrides: r.overrides, defaultMs: r.defaultMs, tunedMs: r.tunedMs, skipped: r.skipped, date: new Date().toISOString() };
+}
+
+/** A cached record as read back (JSON, IndexedDB): workgroup sizes within any device's limits, positive times. */
+export function isTuningRecord(e: unknown): e is TuningRecord {
+  if (typeof e !== 'object' || e === null) return false;
+  const { overrides, defaultMs, tunedMs } = e as Record<string, unknown>;
+  const ms = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x) && x > 0;
+  const size = (n: unknown): boolean => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 1024;
+  const perKernel = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every(size);
+  return typeof overrides === 'object' && overrides !== null && !Array.isArray(overrides) &&
+    Object.values(overrides).every(perKernel) && ms(defaultMs) && ms(tunedMs);
+}
+
+function firstImages(set: ImageSet, count: number): ImageSet {
+  const size = set.rows * set.cols;
+  return { ...set, count, pixels: set.pixels.subarray(0, count * size), labels: set.labels.subarray(0, count) };
+}
+
+/** One line on the outcome, for people: "1.12x faster than the defaults" or "the defaults were the fastest". */
+export function describeTuning(r: Pick<TuneResult, 'overrides' | 'defaultMs' | 'tunedMs'>): string {
+  const ms = (x: number): string => `${x.toFixed(x < 10 ? 2 : 1)} ms`;
+  return Object.keys(r.overrides).length > 0
+    ? `${(r.defaultMs / r.tunedMs).toFixed(2)}x faster than the defaults (${ms(r.defaultMs)} -> ${ms(r.tunedMs)} a step's kernels)`
+    : `the default workgroup sizes were the fastest (${ms(r.defaultMs)} a step's kernels)`;
 }

@@ -18,19 +18,19 @@ describe('parseTrainArgs', () => {
   test('defaults are the reference workload', () => {
     assert.deepEqual(parseTrainArgs([]), {
       help: false, steps: 1000, batch: 100, hidden: 128, lr: 0.001, seed: 0, logEvery: 10, json: false,
-      checkpointEvery: 100, clipNorm: 0, tune: false, explicit: [],
+      checkpointEvery: 100, clipNorm: 0, tune: 'auto', explicit: [],
     });
   });
 
   test('every flag', () => {
     const argv = ['--steps', '5', '--batch=7', '--hidden', '9', '--lr', '1e-2', '--seed', '4294967295', '--log-every', '3',
       '--data', 'd/mnist', '--adapter', 'NVIDIA H200', '--out', 'm.safetensors', '--json',
-      '--checkpoint', 'c.ckpt', '--checkpoint-every', '20', '--resume', 'r.ckpt', '--clip-norm', '2.5', '--tune'];
+      '--checkpoint', 'c.ckpt', '--checkpoint-every', '20', '--resume', 'r.ckpt', '--clip-norm', '2.5', '--tune', '--tuning-cache', 't.json'];
     assert.deepEqual(parseTrainArgs(argv), {
       help: false, steps: 5, batch: 7, hidden: 9, lr: 0.01, seed: 4294967295, logEvery: 3,
       data: 'd/mnist', adapter: 'NVIDIA H200', out: 'm.safetensors', json: true,
-      checkpoint: 'c.ckpt', checkpointEvery: 20, resume: 'r.ckpt', clipNorm: 2.5, tune: true,
-      explicit: ['steps', 'batch', 'hidden', 'lr', 'seed', 'log-every', 'data', 'adapter', 'out', 'json', 'checkpoint', 'checkpoint-every', 'resume', 'clip-norm', 'tune'],
+      checkpoint: 'c.ckpt', checkpointEvery: 20, resume: 'r.ckpt', clipNorm: 2.5, tune: 'force', tuningCache: 't.json',
+      explicit: ['steps', 'batch', 'hidden', 'lr', 'seed', 'log-every', 'data', 'adapter', 'out', 'json', 'checkpoint', 'checkpoint-every', 'resume', 'clip-norm', 'tune', 'tuning-cache'],
     });
     assert.throws(() => parseTrainArgs(['--checkpoint-every', '5']), /--checkpoint-every needs --checkpoint/);
     for (const bad of ['0', '-1', 'abc', 'Infinity']) {
@@ -40,6 +40,9 @@ describe('parseTrainArgs', () => {
     assert.ok(!o.help);
     assert.equal(o.epochs, 2);
     assert.equal(o.steps, undefined);
+    const off = parseTrainArgs(['--no-tune']);
+    assert.ok(!off.help);
+    assert.equal(off.tune, 'off', '--no-tune uses the default workgroup sizes');
     const half = parseTrainArgs(['--lr', '.5']);
     assert.ok(!half.help);
     assert.equal(half.lr, 0.5);
@@ -58,7 +61,7 @@ describe('parseTrainArgs', () => {
     for (const argv of [['--help'], ['-h'], ['--batch', '0', '--help'], ['--nope', '-h']]) {
       assert.deepEqual(parseTrainArgs(argv), { help: true, usage: trainUsage });
     }
-    for (const flag of ['--steps', '--epochs', '--batch', '--hidden', '--lr', '--seed', '--log-every', '--data', '--adapter', '--out', '--json']) {
+    for (const flag of ['--steps', '--epochs', '--batch', '--hidden', '--lr', '--seed', '--log-every', '--data', '--adapter', '--out', '--json', '--tune', '--no-tune', '--tuning-cache']) {
       assert.ok(trainUsage.includes(flag), flag);
     }
   });
@@ -101,6 +104,10 @@ describe('parseTrainArgs', () => {
     throwsUserError(() => parseTrainArgs(['--', '--steps', '5']), /^unexpected "--"/);
     throwsUserError(() => parseTrainArgs(['--batch', '10', '--batch', '20']), /^--batch given more than once/);
     throwsUserError(() => parseTrainArgs(['--steps', '10', '--epochs', '1']), /^--steps and --epochs both given: choose one/);
+    throwsUserError(() => parseTrainArgs(['--tune', '--no-tune']), /^--tune and --no-tune both given: choose one/);
+    throwsUserError(() => parseTrainArgs(['--no-tune=yes']), /^--no-tune is a switch and takes no value, got "yes"/);
+    throwsUserError(() => parseTrainArgs(['--no-json']), /^unknown flag --no-json\./);
+    throwsUserError(() => parseTrainArgs(['--tuning-cache']), /^--tuning-cache needs a value, but it is followed by nothing/);
   });
 
   test('a value starting with "--" can be given inline', () => {

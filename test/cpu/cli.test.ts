@@ -32,6 +32,7 @@ test('train refuses bad flags with the flag, the value and the fix', () => {
   assertCleanFailure(run('train', ['--lr', 'abc']), /--lr.*"abc"/);
   assertCleanFailure(run('train', ['--bogus']), /--bogus/);
   assertCleanFailure(run('train', ['--steps', '5', '--epochs', '1']), /--steps.*--epochs|--epochs.*--steps/);
+  assertCleanFailure(run('train', ['--tune', '--no-tune']), /--tune and --no-tune both given/);
 });
 
 test('train refuses a data directory without MNIST files', () => {

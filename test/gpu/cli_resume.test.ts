@@ -1,9 +1,11 @@
 // Exact resume as a user meets it: a run killed with SIGKILL after a checkpoint and resumed with
 // --resume gives the same loss at every step and the same final weights as a run that was never
-// stopped; Ctrl-C (SIGINT) saves a checkpoint and exits cleanly.
+// stopped, whatever workgroup sizes each run used (the autotuner's or the defaults); Ctrl-C (SIGINT)
+// saves a checkpoint and exits cleanly. The uninterrupted run is also the autotuner's first use as a user
+// meets it: it tunes (over a damaged cache, with a warning) and caches the choice the resumed run uses.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -12,6 +14,7 @@ import { loadModelBytes } from '../../src/io/model-file.ts';
 import { gpuOrSkip } from './harness.ts';
 
 const small = ['--hidden', '8', '--batch', '20', '--log-every', '1', '--json', '--lr', '0.01'];
+const tuningEvents = (r: Run): Record<string, any>[] => r.events.filter((e) => e.event === 'tuning');
 
 interface Run { status: number | null; signal: NodeJS.Signals | null; events: Record<string, any>[]; stderr: string }
 
@@ -44,19 +47,27 @@ const losses = (r: Run): Map<number, number> => new Map(r.events.filter((e) => e
 test('killed with SIGKILL after a checkpoint, then resumed: identical losses at every step and identical final weights', { timeout: 300_000 }, async (t) => {
   if (!(await gpuOrSkip(t))) return;
   const dir = mkdtempSync(join(tmpdir(), 'resume-'));
-  const whole = await train([...small, '--steps', '9', '--out', join(dir, 'whole.safetensors')]);
+  const cache = join(dir, 'tuning.json');
+  writeFileSync(cache, '{ damaged');
+  const whole = await train([...small, '--steps', '9', '--out', join(dir, 'whole.safetensors'), '--tuning-cache', cache]);
   assert.equal(whole.status, 0, whole.stderr);
+  assert.match(whole.stderr, /warning: the tuning cache .* is damaged/, 'a damaged cache is a warning, not an error');
+  const [tuned] = tuningEvents(whole);
+  assert.ok(tuned?.source === 'tuned' && tuned.tried > 0 && tuned.defaultMs > 0, `the first run on this adapter and shape tunes: ${JSON.stringify(tuned)}`);
+  assert.deepEqual(Object.values(JSON.parse(readFileSync(cache, 'utf8'))).map((e: any) => e.overrides), [tuned.overrides], 'and caches its choice');
 
   const ckpt = join(dir, 'run.ckpt');
-  const killed = await train([...small, '--steps', '9', '--checkpoint', ckpt, '--checkpoint-every', '3'], (e, child) => {
+  const killed = await train([...small, '--steps', '9', '--checkpoint', ckpt, '--checkpoint-every', '3', '--no-tune'], (e, child) => {
     if (e.event === 'checkpoint' && e.step === 3) child.kill('SIGKILL');
   });
   assert.equal(killed.signal, 'SIGKILL', `the first run was killed (status ${killed.status}, ${killed.stderr})`);
   const saved = decodeCheckpoint(new Uint8Array(readFileSync(ckpt)), ckpt);
   assert.ok(saved.step >= 3 && saved.step < 9, `a checkpoint from before the kill (step ${saved.step})`);
+  assert.deepEqual(tuningEvents(killed), [], '--no-tune: the default workgroup sizes');
 
-  const resumed = await train(['--resume', ckpt, '--steps', '9', '--log-every', '1', '--json', '--out', join(dir, 'resumed.safetensors')]);
+  const resumed = await train(['--resume', ckpt, '--steps', '9', '--log-every', '1', '--json', '--out', join(dir, 'resumed.safetensors'), '--tuning-cache', cache]);
   assert.equal(resumed.status, 0, resumed.stderr);
+  assert.deepEqual(tuningEvents(resumed).map((e) => [e.source, e.overrides]), [['cache', tuned.overrides]], 'the next run uses the cached choice');
   const [a, b] = [losses(whole), losses(resumed)];
   assert.ok(b.size >= 1 && !b.has(saved.step), `the resumed run logs steps after ${saved.step}`);
   for (const [step, loss] of b) assert.equal(loss, a.get(step), `step ${step}: the resumed loss equals the uninterrupted one`);
@@ -70,7 +81,7 @@ test('Ctrl-C (SIGINT) saves a checkpoint of the step reached and exits cleanly',
   if (!(await gpuOrSkip(t))) return;
   const ckpt = join(mkdtempSync(join(tmpdir(), 'sigint-')), 'run.ckpt');
   let sent = false;
-  const run = await train([...small, '--steps', '100000', '--checkpoint', ckpt, '--checkpoint-every', '1000'], (e, child) => {
+  const run = await train([...small, '--steps', '100000', '--checkpoint', ckpt, '--checkpoint-every', '1000', '--no-tune'], (e, child) => {
     if (e.event === 'step' && e.step === 3 && !sent) {
       sent = true;
       child.kill('SIGINT');

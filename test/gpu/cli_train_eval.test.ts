@@ -17,7 +17,7 @@ function run(script: 'train' | 'eval', args: string[]): { status: number | null;
 test('train --json --out, then eval --model, agree on the test accuracy', async (t) => {
   if (!(await gpuOrSkip(t))) return;
   const model = join(mkdtempSync(join(tmpdir(), 'cli-')), 'tiny.safetensors');
-  const train = run('train', ['--steps', '4', '--hidden', '8', '--batch', '50', '--log-every', '2', '--json', '--out', model]);
+  const train = run('train', ['--steps', '4', '--hidden', '8', '--batch', '50', '--log-every', '2', '--json', '--out', model, '--no-tune']);
   assert.equal(train.status, 0, `train failed: ${train.stderr}`);
   const steps = train.lines.filter((l) => l.event === 'step');
   assert.deepEqual(steps.map((s) => s.step), [1, 2, 4], 'step events at 1, every 2, and the last');

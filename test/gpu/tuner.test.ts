@@ -46,3 +46,31 @@ test('tuning picks a checked, timed workgroup size per hot kernel, and a plan wi
   assert.deepEqual(await losses(fastest), await losses(), 'a plan with the fastest sizes trains exactly as the default one');
   t.diagnostic(`step ${result.defaultMs.toFixed(2)} ms -> ${result.tunedMs.toFixed(2)} ms with ${JSON.stringify(result.overrides)}`);
 });
+
+test('a spent time budget skips the candidates left, an abort stops the tuning, progress is reported', { timeout: 60_000 }, async (t) => {
+  const ctx = await gpuOrSkip(t);
+  if (!ctx) return;
+  const s = shapes[0];
+  const sample = syntheticImages(5, s.model, 4);
+  const candidates: [number, number][] = [[4, 4], [8, 8]];
+  const total = candidates.length * Object.keys(tunedKernels).length;
+  const seen: number[] = [];
+  const spent = await tuneWorkgroups(ctx, s.model, s.batch, sample, { reps: 1, candidates, budgetMs: 0, onProgress: (done, all) => {
+    assert.equal(all, total, 'progress counts every candidate of every kernel');
+    seen.push(done);
+  } });
+  assert.equal(spent.skipped, total, 'with no time left, no candidate is tried');
+  assert.deepEqual([spent.trials.length, spent.overrides], [0, {}], 'and the defaults stay');
+  assert.ok(spent.defaultMs > 0 && spent.tunedMs === spent.defaultMs && spent.elapsedMs > 0, 'the defaults are still timed');
+  assert.deepEqual(seen, [...Array(total + 1).keys()], 'progress after every candidate, and at the end');
+
+  const whole = await tuneWorkgroups(ctx, s.model, s.batch, sample, { reps: 1, candidates, budgetMs: 60_000 });
+  assert.equal(whole.skipped, 0, 'a budget not spent skips nothing');
+  assert.equal(whole.trials.length, total, 'every candidate tried');
+
+  const abort = new AbortController();
+  await assert.rejects(
+    tuneWorkgroups(ctx, s.model, s.batch, sample, { reps: 1, candidates, onProgress: (done) => { if (done === 2) abort.abort(new Error('stop tuning')); }, signal: abort.signal }),
+    /stop tuning/, 'an abort ends the tuning with its reason');
+  assert.equal(ctx.failure(), undefined, 'an aborted tuning leaves the device usable');
+});
