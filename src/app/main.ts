@@ -2,7 +2,7 @@
 // the drawing and the checkpoint offer to it. Everything GPU happens in the worker (worker/train-worker.ts).
 import { loadCheckpoint } from './checkpoint-store.ts';
 import { mnistPath } from './mnist-assets.ts';
-import type { CheckpointSummary, FromWorker, History, RunState, ToWorker } from './protocol.ts';
+import type { CheckpointSummary, FromWorker, History, RunState, ToWorker, TuningStatus } from './protocol.ts';
 import './style.css';
 import { showBanner, showNoWebGpu } from './ui/banners.ts';
 import { createCharts } from './ui/charts.ts';
@@ -12,7 +12,7 @@ import { byId, percent } from './ui/dom.ts';
 import { createHyperForm } from './ui/hyper-form.ts';
 import { clearPrediction, showInput, showPrediction, showPredictionMessage } from './ui/prediction-view.ts';
 import {
-  clearStats, clearTimings, showAdapter, showCheckpoint, showProgress, showState, showStats, showTimings, showTimingsUnavailable,
+  clearStats, clearTimings, showAdapter, showCheckpoint, showProgress, showState, showStats, showTimings, showTimingsUnavailable, showTuning,
 } from './ui/views.ts';
 
 declare global {
@@ -23,6 +23,8 @@ declare global {
       history: () => History;
       checkpoint?: CheckpointSummary;
       lastPrediction?: { probabilities: number[]; hidden: number[]; steps: number; units: number };
+      /** Every workgroup-size status the worker reported, oldest first. */
+      tuning: TuningStatus[];
       simulateDeviceLoss: () => void;
     };
   }
@@ -37,14 +39,16 @@ function main(): void {
   const send = (m: ToWorker, transfer: Transferable[] = []): void => worker.postMessage(m, transfer);
   const form = createHyperForm();
   const charts = createCharts();
-  const app: NonNullable<Window['lstmApp']> = { state: 'loading', history: () => charts.history, simulateDeviceLoss: () => send({ type: 'simulate-device-loss' }) };
+  const app: NonNullable<Window['lstmApp']> = {
+    state: 'loading', history: () => charts.history, tuning: [], simulateDeviceLoss: () => send({ type: 'simulate-device-loss' }),
+  };
   window.lstmApp = app;
   let hasModel = false;
 
   const controls = createControls({
     start: () => {
       const hyper = form.read();
-      if (hyper) send({ type: 'start', hyper });
+      if (hyper) send({ type: 'start', hyper, autotune: form.autotune() });
     },
     pause: () => send({ type: 'pause' }),
     resume: () => send({ type: 'resume' }),
@@ -106,7 +110,7 @@ function main(): void {
         return;
       case 'state':
         app.state = m.state;
-        hasModel = m.state !== 'idle' && m.state !== 'loading';
+        hasModel = m.state !== 'idle' && m.state !== 'loading' && m.state !== 'tuning';
         showState(m.state);
         if (m.hyper) form.write(m.hyper);
         if (m.progress) showProgress(m.progress);
@@ -120,6 +124,10 @@ function main(): void {
         return;
       case 'progress':
         showProgress(m.progress);
+        return;
+      case 'tuning':
+        app.tuning.push(m.status);
+        showTuning(m.status);
         return;
       case 'stats':
         showStats(m.loss, m.accuracy, m.gradNorm);

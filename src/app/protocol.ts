@@ -4,7 +4,8 @@ import type { AdapterDescription } from '../gpu/device.ts';
 import type { PhaseTimes } from '../train/timing.ts';
 import type { Hyper } from './hyperparams.ts';
 
-export type RunState = 'loading' | 'idle' | 'running' | 'paused' | 'done' | 'failed';
+/** 'tuning': the autotuner runs before a new run's first step (reset stops it). */
+export type RunState = 'loading' | 'idle' | 'tuning' | 'running' | 'paused' | 'done' | 'failed';
 
 /** Chart history: training stats at some steps, validation accuracy at others. */
 export interface History {
@@ -21,7 +22,8 @@ export interface CheckpointSummary {
 
 export type ToWorker =
   | { type: 'init'; dataUrl: string }
-  | { type: 'start'; hyper: Hyper }
+  /** autotune: tune the workgroup sizes first when this browser has none cached for this adapter and shape. */
+  | { type: 'start'; hyper: Hyper; autotune: boolean }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'reset' }
@@ -44,12 +46,23 @@ export interface Progress {
   samplesPerSec: number;
 }
 
+/**
+ * The workgroup sizes of the run being opened: 'tuning' while the autotuner runs; 'tuned' when it just
+ * chose (and cached) them; 'cached' from this browser's cache; 'defaults' with autotune off (or for a
+ * loaded file on a shape not tuned yet); 'failed' when tuning failed (the defaults are used).
+ */
+export interface TuningStatus {
+  source: 'tuning' | 'tuned' | 'cached' | 'defaults' | 'failed';
+  text: string;
+}
+
 export type FromWorker =
   | { type: 'adapter'; adapter: AdapterDescription; timestampQuery: boolean }
   | { type: 'data-progress'; loaded: number; total: number }
   | { type: 'data-ready'; train: number; validation: number; test: number }
   | { type: 'state'; state: RunState; hyper?: Hyper; progress?: Progress; source?: string }
   | { type: 'progress'; progress: Progress }
+  | { type: 'tuning'; status: TuningStatus }
   | { type: 'stats'; step: number; loss: number; accuracy: number; /** global gradient norm, before clipping */ gradNorm: number }
   | { type: 'validation'; step: number; loss: number; accuracy: number }
   | { type: 'test'; step: number; accuracy: number; count: number }

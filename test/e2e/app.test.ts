@@ -2,7 +2,8 @@
 // shows the adapter, refuses bad hyperparameters at the field, trains with the loss falling while the
 // page stays responsive, pauses and resumes, shows GPU timings, predicts a drawn digit as the float64
 // oracle does, downloads a model and a checkpoint (which the CLI continues), loads them back (and the
-// CLI's), offers to resume after a reload, and survives a lost GPU device. Screenshots of the trained
+// CLI's), offers to resume after a reload, and survives a lost GPU device. The first start on a shape
+// tunes the workgroup sizes and caches them in the browser; later starts use the cache. Screenshots of the trained
 // page (and of the device-loss message) are kept in test/e2e/artifacts/.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -83,6 +84,46 @@ test('the training page, end to end', { timeout: 300_000 }, async (t) => {
       await drawStroke(page, seven);
       await page.waitForFunction(() => /Start training or load a model/.test(document.getElementById('prediction-headline')?.textContent ?? ''), undefined, { timeout: 10_000 });
       await page.click('#btn-clear');
+    });
+
+    await t.test('the first start on an adapter and shape tunes the workgroup sizes (a reset stops it); the next start uses this browser\'s cache', async () => {
+      // The shape of the last subtest's short run, which so finds it cached.
+      for (const [field, value] of Object.entries({ ...small, hidden: '8', batch: '100', length: '3', validateEvery: '100' })) await page.fill(`#f-${field}`, value);
+      assert.ok(await page.locator('#f-autotune').isChecked(), 'autotune is on by default');
+      const statuses = () => page.evaluate(() => window.lstmApp!.tuning);
+      await page.click('#btn-start');
+      await waitForState(page, 'tuning', 30_000);
+      assert.match(await page.locator('#s-tuning').innerText(), /^Tuning workgroup sizes for this adapter…/, 'the page says it is tuning');
+      const gap = await longestMainThreadGap(page, 1000);
+      assert.ok(gap < 400, `the page's main thread never stalls while tuning (longest gap ${gap.toFixed(0)} ms)`);
+      assert.ok(await page.locator('#btn-reset').isEnabled(), 'a tuning can be reset');
+      assert.ok(await page.locator('#btn-start').isDisabled() && await page.locator('#f-autotune').isDisabled(), 'and nothing else started');
+      await page.click('#btn-reset');
+      await waitForState(page, 'idle', 30_000);
+      assert.ok((await statuses()).every((s) => s.source === 'tuning'), 'a reset stops the tuning: no outcome, nothing cached');
+
+      const began = Date.now();
+      await page.click('#btn-start');
+      await waitForState(page, 'done', 120_000);
+      const seconds = (Date.now() - began) / 1000;
+      const tuned = page.locator('#s-tuning');
+      assert.equal(await tuned.getAttribute('data-source'), 'tuned', 'the first start tuned');
+      assert.match(await tuned.innerText(), /^tuned: (\d+\.\d\dx faster than the defaults|defaults fastest) \(\d+ of 24 candidates in [\d.]+ s\)$/, 'and shows the outcome');
+      t.diagnostic(`first start with tuning to done: ${seconds.toFixed(1)} s; ${await tuned.innerText()}`);
+
+      await page.click('#btn-reset');
+      await waitForState(page, 'idle', 30_000);
+      const before = (await statuses()).length;
+      await page.click('#btn-start');
+      await waitForState(page, 'done', 120_000);
+      const later = (await statuses()).slice(before);
+      assert.deepEqual(later.map((s) => s.source), ['cached'], 'the second start tunes nothing: it uses the cached choice');
+      assert.match(await tuned.innerText(), /^cached for this adapter: (\d+\.\d\dx faster than the defaults|defaults fastest)$/, 'and says so');
+      await page.click('#btn-reset');
+      await waitForState(page, 'idle', 30_000);
+      // The runs below keep the defaults: their shapes would each be tuned.
+      await page.uncheck('#f-autotune');
+      for (const [field, value] of Object.entries(small)) await page.fill(`#f-${field}`, value);
     });
 
     await t.test('trains at least 20 steps with the loss falling, and the page stays responsive', async () => {
@@ -243,7 +284,7 @@ test('the training page, end to end', { timeout: 300_000 }, async (t) => {
 
     await t.test('the CLI continues the page\'s checkpoint; the page loads what the CLI wrote', async (st) => {
       const cliModel = join(artifactsDir, 'cli-model.safetensors');
-      const args = ['--import', 'tsx', 'src/cli/train.ts', '--resume', checkpointPath, '--steps', String(checkpointStep + 2), '--out', cliModel];
+      const args = ['--import', 'tsx', 'src/cli/train.ts', '--resume', checkpointPath, '--steps', String(checkpointStep + 2), '--out', cliModel, '--no-tune'];
       const cli = spawnSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
       if (cli.status !== 0 && /no adapter|no WebGPU/i.test(cli.stderr)) return st.skip(`the CLI found no WebGPU adapter in Node: ${cli.stderr.trim()}`);
       assert.equal(cli.status, 0, `npm run train -- --resume exits 0: ${cli.stderr}`);
@@ -276,8 +317,10 @@ test('the training page, end to end', { timeout: 300_000 }, async (t) => {
       await page.click('#btn-reset');
       await waitForState(page, 'idle', 30_000);
       for (const [field, value] of Object.entries({ hidden: '8', batch: '100', length: '3', validateEvery: '100' })) await page.fill(`#f-${field}`, value);
+      assert.ok(await page.locator('#f-autotune').isChecked(), 'autotune is on again after the reload');
       await page.click('#btn-start');
       await waitForState(page, 'done', 120_000);
+      assert.equal(await page.locator('#s-tuning').getAttribute('data-source'), 'cached', 'the tuning of this shape survived the reload');
       assert.match(await page.locator('#s-test').innerText(), /^\d+\.\d\d% of 10,000$/, 'the test accuracy is shown');
       assert.ok(await page.locator('#btn-resume').isDisabled(), 'a finished run cannot be resumed');
     });

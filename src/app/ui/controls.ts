@@ -38,7 +38,7 @@ export function createControls(h: ControlHandlers): Controls {
       button('btn-reset').disabled = state === 'loading' || state === 'idle';
       button('btn-download').disabled = !hasModel || state === 'failed';
       button('btn-download-checkpoint').disabled = !hasModel || state === 'failed';
-      file.disabled = state === 'loading';
+      file.disabled = state === 'loading' || state === 'tuning';
       document.querySelector('label[for="file-input"]')?.setAttribute('aria-disabled', String(file.disabled));
     },
   };

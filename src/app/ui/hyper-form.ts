@@ -8,12 +8,15 @@ export interface HyperForm {
   write(h: Hyper): void;
   setEnabled(enabled: boolean): void;
   valid(): boolean;
+  /** The autotune box: tune the workgroup sizes at the first start on this adapter and shape. */
+  autotune(): boolean;
   onChange(listener: () => void): void;
 }
 
 export function createHyperForm(): HyperForm {
   const input = (f: string): HTMLInputElement => byId<HTMLInputElement>(`f-${f}`);
   const unit = byId<HTMLSelectElement>('f-unit');
+  const autotune = byId<HTMLInputElement>('f-autotune');
   const listeners: (() => void)[] = [];
   const currentUnit = (): Hyper['unit'] => (unit.value === 'epochs' ? 'epochs' : 'steps');
 
@@ -55,8 +58,10 @@ export function createHyperForm(): HyperForm {
     setEnabled(enabled) {
       for (const f of numericFields) input(f).disabled = !enabled;
       unit.disabled = !enabled;
+      autotune.disabled = !enabled;
     },
     valid: () => 'hyper' in parseHyper(texts(), currentUnit()),
+    autotune: () => autotune.checked,
     onChange: (l) => listeners.push(l),
   };
   form.write(referenceHyper);

@@ -1,7 +1,7 @@
 // The page's read-only panels: the adapter, the run's numbers, the GPU timings and the checkpoint line.
 import type { AdapterDescription } from '../../gpu/device.ts';
 import { type PhaseTimes, phaseLabels, phases } from '../../train/timing.ts';
-import type { CheckpointSummary, Progress, RunState } from '../protocol.ts';
+import type { CheckpointSummary, Progress, RunState, TuningStatus } from '../protocol.ts';
 import { byId, el, formatDuration, percent } from './dom.ts';
 
 export function showAdapter(a: AdapterDescription, timestampQuery: boolean): void {
@@ -35,6 +35,13 @@ export function showProgress(p: Progress): void {
   byId('s-rate').textContent = p.samplesPerSec > 0 ? p.samplesPerSec.toFixed(p.samplesPerSec < 100 ? 1 : 0) : '–';
   byId('s-ms').textContent = p.msPerStep > 0 ? p.msPerStep.toFixed(p.msPerStep < 10 ? 2 : 1) : '–';
   byId('s-elapsed').textContent = formatDuration(p.trainMs);
+}
+
+/** The run's workgroup sizes: tuning now, tuned, cached or the defaults (data-source says which). */
+export function showTuning(t: TuningStatus): void {
+  const line = byId('s-tuning');
+  line.textContent = t.text;
+  line.dataset.source = t.source;
 }
 
 export function showStats(loss: number, accuracy: number, gradNorm?: number): void {

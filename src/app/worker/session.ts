@@ -6,6 +6,7 @@ import { saveModelBytes } from '../../io/model-file.ts';
 import { type ModelConfig, type Tensors, referenceModel } from '../../train/model.ts';
 import { type Predictor, createPredictor } from '../../train/predictor.ts';
 import { type Profiler, createProfiler, timestampsSupported } from '../../train/timing.ts';
+import type { KernelOverrides } from '../../train/plan.ts';
 import { type Trainer, createTrainer, defaultAdam } from '../../train/trainer.ts';
 import { recordFormat, saveCheckpoint } from '../checkpoint-store.ts';
 import type { Hyper } from '../hyperparams.ts';
@@ -28,6 +29,8 @@ export interface SessionOptions {
   history?: History;
   /** What the run started from, for the page ("a new model", a file name, "the checkpoint"). */
   source: string;
+  /** Workgroup sizes from the autotuner; the kernels' defaults when absent. */
+  overrides?: KernelOverrides;
 }
 
 export interface Session {
@@ -78,13 +81,17 @@ async function rootCause(ctx: GpuContext, e: unknown): Promise<unknown> {
 const pageWords = (message: string): string =>
   message.replace(/--clip-norm\b/g, 'a gradient-norm clip').replace(/--lr\b/g, 'learning rate').replace(/--batch\b/g, 'batch size').replace(/--hidden\b/g, 'hidden size');
 
+/** The LSTM the page trains on MNIST with `hidden` units. */
+export const pageModel = (data: BrowserMnist, hidden: number): ModelConfig =>
+  ({ ...referenceModel, steps: data.train.rows, inputSize: data.train.cols, hidden, classes: 10 });
+
 export async function createSession(o: SessionOptions): Promise<Session> {
   const { ctx, data, hyper, post } = o;
-  const model: ModelConfig = { ...referenceModel, steps: data.train.rows, inputSize: data.train.cols, hidden: hyper.hidden, classes: 10 };
+  const model = pageModel(data, hyper.hidden);
   const options: TrainingOptions = { batch: hyper.batch, lr: hyper.lr, seed: hyper.seed, clipNorm: hyper.clipNorm };
   const trainer = await createTrainer(
     ctx,
-    { model, batch: hyper.batch, adam: { ...defaultAdam, lr: hyper.lr }, seed: hyper.seed, clipNorm: hyper.clipNorm },
+    { model, batch: hyper.batch, adam: { ...defaultAdam, lr: hyper.lr }, seed: hyper.seed, clipNorm: hyper.clipNorm, overrides: o.overrides },
     { train: data.train, validation: data.validation, test: data.test },
     o.start && 'dataOrder' in o.start ? o.start : o.start?.params,
   );

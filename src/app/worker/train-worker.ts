@@ -1,18 +1,31 @@
 // The training worker: WebGPU (navigator.gpu exists in dedicated workers), MNIST, and one training
 // session at a time, driven by the page's messages (protocol.ts). Training here never blocks the page.
+// A new run's workgroup sizes come from this browser's tuning cache for the adapter and shape, or from
+// the autotuner at the first start (src/train/tuner.ts), which a reset stops.
 import { createBrowserGpu } from '../../gpu/browser-gpu.ts';
 import type { GpuContext } from '../../gpu/device.ts';
 import { checkpointFormat, decodeCheckpoint } from '../../io/checkpoint.ts';
 import { loadModelBytes } from '../../io/model-file.ts';
 import { decodeSafetensors } from '../../io/safetensors.ts';
 import type { ModelConfig } from '../../train/model.ts';
+import type { KernelOverrides } from '../../train/plan.ts';
 import { timestampsSupported } from '../../train/timing.ts';
+import { type TuneResult, type TuningRecord, firstUseBudgetMs, tuneWorkgroups, tuningKey, tuningRecord } from '../../train/tuner.ts';
 import { UserError } from '../../user-error.ts';
 import { loadCheckpoint } from '../checkpoint-store.ts';
 import { type Hyper, totalSteps } from '../hyperparams.ts';
-import type { FromWorker, History, ToWorker } from '../protocol.ts';
+import type { FromWorker, History, ToWorker, TuningStatus } from '../protocol.ts';
+import { loadTuning, saveTuning } from '../tuning-store.ts';
 import { type BrowserMnist, loadMnist } from './load-mnist.ts';
-import { type Session, type SessionOptions, createSession } from './session.ts';
+import { type Session, type SessionOptions, createSession, pageModel } from './session.ts';
+
+/** A reset stopped the tuning of the run being opened. */
+class TuningStopped extends Error {
+  override name = 'TuningStopped';
+  constructor() {
+    super('tuning stopped by a reset');
+  }
+}
 
 interface WorkerScope {
   postMessage(message: FromWorker, transfer?: Transferable[]): void;
@@ -25,6 +38,8 @@ let ctx: GpuContext | undefined;
 let data: BrowserMnist | undefined;
 let session: Session | undefined;
 let control: Promise<void> = Promise.resolve();
+/** Aborts the tuning in progress (a reset arrived). */
+let tuning: AbortController | undefined;
 
 /** A fresh GPU context when there is none or the last one failed (device lost). */
 async function gpu(): Promise<GpuContext> {
@@ -65,22 +80,75 @@ interface OpenOptions {
   fromSavedCheckpoint?: boolean;
   trainMs?: number;
   history?: History;
+  /** Run the autotuner when this browser has no workgroup sizes for the adapter and shape (a new run's Start). */
+  autotune?: boolean;
 }
 
-async function open(o: OpenOptions): Promise<Session> {
-  if (!data) throw new UserError('MNIST is still loading: wait for the progress bar to finish.');
+const postTuning = (source: TuningStatus['source'], text: string): void => post({ type: 'tuning', status: { source, text } });
+
+const gain = (r: Pick<TuningRecord, 'overrides' | 'defaultMs' | 'tunedMs'>): string =>
+  Object.keys(r.overrides).length > 0 ? `${(r.defaultMs / r.tunedMs).toFixed(2)}x faster than the defaults` : 'defaults fastest';
+
+/** The workgroup sizes for a run of `hyper` here: cached for this adapter and shape, else tuned now (with
+ *  `autotune`), else the kernels' defaults. Throws the abort's reason when a reset stops the tuning. */
+async function workgroupSizes(context: GpuContext, loaded: BrowserMnist, hyper: Hyper, autotune: boolean): Promise<KernelOverrides | undefined> {
+  const model = pageModel(loaded, hyper.hidden);
+  const key = tuningKey(context.adapter, model, hyper.batch);
+  const cached = await loadTuning(key).catch((e: Error) => {
+    console.warn(`The tuning cache could not be read (${e.message}): it is ignored.`);
+    return undefined;
+  });
+  if (cached) {
+    postTuning('cached', `cached for this adapter: ${gain(cached)}`);
+    return cached.overrides;
+  }
+  if (!autotune) {
+    postTuning('defaults', 'defaults (not tuned for this adapter and shape)');
+    return undefined;
+  }
+  post({ type: 'state', state: 'tuning', hyper });
+  const working = 'Tuning workgroup sizes for this adapter…';
+  postTuning('tuning', working);
+  const abort = new AbortController();
+  tuning = abort;
+  let result: TuneResult;
+  try {
+    result = await tuneWorkgroups(context, model, hyper.batch, loaded.train, {
+      budgetMs: firstUseBudgetMs, signal: abort.signal, onProgress: (done, total) => postTuning('tuning', `${working} ${done} of ${total} candidates`),
+    });
+  } catch (e) {
+    if (abort.signal.aborted) throw abort.signal.reason;
+    const failure = context.failure();
+    if (failure) throw failure;
+    postTuning('failed', `defaults: tuning failed (${(e as Error).message})`);
+    return undefined;
+  } finally {
+    tuning = undefined;
+  }
+  await saveTuning(key, tuningRecord(result)).catch((e: Error) => console.warn(`The tuning could not be cached (${e.message}): it is used for this run only.`));
+  const tried = result.trials.length;
+  postTuning('tuned', `tuned: ${gain(result)} (${tried} of ${tried + result.skipped} candidates in ${(result.elapsedMs / 1000).toFixed(1)} s)`);
+  return result.overrides;
+}
+
+/** Opens a run (closing the one before); undefined when a reset stopped its tuning. */
+async function open(o: OpenOptions): Promise<Session | undefined> {
+  const loaded = data;
+  if (!loaded) throw new UserError('MNIST is still loading: wait for the progress bar to finish.');
   await closeSession();
   const context = await gpu();
   post({ type: 'history', history: o.history ?? { train: [], validation: [] } });
   try {
+    const overrides = await workgroupSizes(context, loaded, o.hyper, o.autotune === true);
     // Progress and state changes carry the memory figure along, so the page sees it during a run too.
     const report = (m: FromWorker, transfer?: Transferable[]): void => {
       post(m, transfer);
       if (m.type === 'progress' || m.type === 'state') postMemory();
     };
-    session = await createSession({ ...o, ctx: context, data, post: report });
+    session = await createSession({ ...o, ctx: context, data: loaded, post: report, overrides });
   } catch (e) {
     post({ type: 'state', state: 'idle' }); // the previous run is closed already
+    if (e instanceof TuningStopped) return undefined;
     throw e;
   }
   session.postState();
@@ -119,7 +187,7 @@ async function loadFile(name: string, buffer: ArrayBuffer, form: Hyper): Promise
     checkMnistShape(name, state.config);
     const { batch, lr, seed, clipNorm } = state.options;
     const hyper = { ...form, hidden: state.config.hidden, batch, lr, seed, clipNorm };
-    await open({ hyper, totalSteps: state.step + totalSteps(hyper, trainCount), source: name, start: state });
+    if (!(await open({ hyper, totalSteps: state.step + totalSteps(hyper, trainCount), source: name, start: state }))) return;
     post({ type: 'notice', message: `Loaded the checkpoint ${name} at step ${state.step}: Resume continues its run exactly where it stopped.` });
     return;
   }
@@ -127,7 +195,7 @@ async function loadFile(name: string, buffer: ArrayBuffer, form: Hyper): Promise
   checkMnistShape(name, config);
   const hyper = hyperFromFile(form, config.hidden, metadata);
   const startStep = Number.isSafeInteger(Number(metadata.steps)) ? Math.max(0, Number(metadata.steps)) : 0;
-  await open({ hyper, totalSteps: startStep + totalSteps(hyper, trainCount), source: name, start: { params, steps: startStep } });
+  if (!(await open({ hyper, totalSteps: startStep + totalSteps(hyper, trainCount), source: name, start: { params, steps: startStep } }))) return;
   post({ type: 'notice', message: `Loaded ${name}: an LSTM with ${config.hidden} hidden units, trained for ${startStep} steps. Resume trains it further; draw a digit to try it.` });
 }
 
@@ -139,7 +207,7 @@ async function resumeCheckpoint(): Promise<void> {
     hyper: c.hyper, totalSteps: c.totalSteps, source: 'the checkpoint', start: state, stepOffset: c.stepOffset, fromSavedCheckpoint: true,
     trainMs: c.trainMs, history: c.history,
   });
-  void s.run();
+  void s?.run();
 }
 
 // Predictions are coalesced: while one runs, only the latest drawing waits.
@@ -170,8 +238,8 @@ async function handle(m: ToWorker): Promise<void> {
   switch (m.type) {
     case 'init': return init(m.dataUrl);
     case 'start': {
-      const s = await open({ hyper: m.hyper, totalSteps: totalSteps(m.hyper, data?.train.count ?? 0), source: 'a new model' });
-      void s.run();
+      const s = await open({ hyper: m.hyper, totalSteps: totalSteps(m.hyper, data?.train.count ?? 0), source: 'a new model', autotune: m.autotune });
+      void s?.run();
       return;
     }
     case 'pause': return session?.pause();
@@ -215,6 +283,11 @@ scope.onmessage = (event) => {
     const message = e instanceof Error ? e.message : String(e);
     post({ type: 'error', kind: e instanceof UserError ? 'input' : 'training', message });
   };
+  if (m.type === 'reset') tuning?.abort(new TuningStopped()); // now, not after the tuning it would wait for
+  if (m.type === 'simulate-device-loss') {
+    void handle(m); // not queued either: the device is lost whatever the worker is doing
+    return;
+  }
   if (m.type === 'predict') {
     // Not queued behind a control message; a failure is said where the prediction would be.
     handle(m).then(postMemory, (e: unknown) => post({ type: 'no-prediction', message: `The prediction failed: ${e instanceof Error ? e.message : String(e)}` }));
