@@ -70,8 +70,9 @@ export function markdownReport(res: BenchResults): string {
   if (t) {
     lines.push(t.error
       ? `Autotuner (Node): failed: ${t.error}.`
-      : `Autotuner (Node): a step's kernels ${sig(t.defaultMs!)} ms with the default workgroup sizes, ${sig(t.tunedMs!)} ms tuned, gain ${sig(t.gain!)}x` +
-        (Object.keys(t.overrides ?? {}).length ? ` (${JSON.stringify(t.overrides)}).` : ' (the defaults were the fastest).'));
+      : `Autotuner (Node): a step's kernels ${sig(t.defaultMs!)} ms with the default scheduler and workgroup sizes, ${sig(t.tunedMs!)} ms tuned, gain ${sig(t.gain!)}x` +
+        (t.gain! > 1 ? ` (${t.scheduler ? `scheduler ${t.scheduler}, ` : ''}${JSON.stringify(t.overrides)})` : ' (the defaults were the fastest)') +
+        (t.schedulerTrials?.length ? `; schedulers at default sizes: ${t.schedulerTrials.map((x) => `${x.scheduler} ${x.refused ? `refused (${x.refused})` : `${sig(x.ms)} ms`}`).join(', ')}.` : '.'));
   }
   for (const r of res.records) {
     const p = r.info?.phasesMs as Record<string, number> | undefined;

@@ -67,6 +67,9 @@ export interface TuningRecord {
   /** defaultMs / tunedMs (1 when the defaults were kept as the fastest). */
   gain?: number;
   overrides?: Record<string, unknown>;
+  /** The scheduler chosen ('timestep' or 'sequence'), and each scheduler's step at the default sizes. */
+  scheduler?: string;
+  schedulerTrials?: { scheduler: string; ms: number; refused?: string }[];
   error?: string;
 }
 

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type GpuContext, adapterLabel } from '../src/gpu/device.ts';
 import { createNodeGpu } from '../src/gpu/node-gpu.ts';
+import { defaultScheduler, schedulers } from '../src/train/plan.ts';
 import { tuneWorkgroups, tunedKernels, workgroupCandidates } from '../src/train/tuner.ts';
 import { UserError } from '../src/user-error.ts';
 import { type BenchOptions, parseBenchArgs, stepsFor } from './args.ts';
@@ -139,15 +140,15 @@ class Runner {
     await this.startNode();
     if (!this.node) return { runtime: 'node', adapter: null, error: (this.nodeAdapter as Failure).error };
     const model = { steps: shape.steps, inputSize: shape.input, hidden: shape.hidden, classes: shape.classes, forgetBias: 1 };
-    log(`autotuner in Node: ${Object.keys(tunedKernels).length} kernels x ${this.o.quick ? 3 : workgroupCandidates.length} workgroup sizes`);
+    log(`autotuner in Node: ${schedulers.length} schedulers, then ${Object.keys(tunedKernels(defaultScheduler)).length} kernels x ${this.o.quick ? 3 : workgroupCandidates.length} workgroup sizes`);
     const run = tuneWorkgroups(this.node, model, shape.batch, syntheticSet(shape, Math.max(shape.batch, 8), 1), {
       reps: this.o.quick ? 1 : 3,
       candidates: this.o.quick ? workgroupCandidates.slice(0, 3) : workgroupCandidates,
     });
     const result = await withTimeout('autotuner', run, this.o.timeoutSec).catch(errorOf);
     if ('error' in result) return { runtime: 'node', adapter: this.node.adapter, error: result.error };
-    const { defaultMs, tunedMs, overrides } = result;
-    return { runtime: 'node', adapter: this.node.adapter, defaultMs, tunedMs, gain: defaultMs / tunedMs, overrides };
+    const { defaultMs, tunedMs, overrides, scheduler, schedulerTrials } = result;
+    return { runtime: 'node', adapter: this.node.adapter, defaultMs, tunedMs, gain: defaultMs / tunedMs, overrides, scheduler, schedulerTrials };
   }
 
   async ceilingChromium(): Promise<CeilingRecord | undefined> {

@@ -71,11 +71,12 @@ Usage: npm run train -- [flags]
   --resume FILE   continue from a checkpoint (also keeps checkpointing to FILE unless --checkpoint is given);
                   --steps is then the total to reach
   --clip-norm X   clip gradients to global norm X (default: off)
-  --tune          tune the kernels' workgroup sizes for this adapter and shape again, trying every
-                  candidate, even when .cache/tuning.json has them (by default a run tunes at first use
-                  on an adapter and shape, within about 20 s, and later runs use the cached choice)
-  --no-tune       skip tuning: use the kernels' default workgroup sizes
-  --tuning-cache FILE     keep the tuned workgroup sizes in FILE instead of .cache/tuning.json
+  --tune          tune the scheduler and the kernels' workgroup sizes for this adapter and shape again,
+                  trying every candidate, even when .cache/tuning.json has them (by default a run tunes
+                  at first use on an adapter and shape, within about 15 s, and later runs use the cached
+                  choice)
+  --no-tune       skip tuning: the default scheduler and workgroup sizes
+  --tuning-cache FILE     keep the tuning choices in FILE instead of .cache/tuning.json
   --json          print machine-readable JSON lines instead of text
   --help, -h      show this help
 `;

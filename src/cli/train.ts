@@ -10,9 +10,9 @@ import { type TrainingOptions, type TrainingState, checkResumeCompatible, decode
 import { saveModelBytes } from '../io/model-file.ts';
 import { type ModelConfig, referenceModel } from '../train/model.ts';
 import { runSession } from '../train/session.ts';
-import { type TuneResult, describeTuning, firstUseBudgetMs, tuneWorkgroups, tuningKey } from '../train/tuner.ts';
+import { type TuneResult, describeTuning, firstUseBudgetMs, planTuning, tuneWorkgroups, tuningKey } from '../train/tuner.ts';
 import type { GpuContext } from '../gpu/device.ts';
-import type { KernelOverrides } from '../train/plan.ts';
+import type { PlanTuning } from '../train/plan.ts';
 import { loadTuning, saveTuning, tuningFile } from './tuning-cache.ts';
 import { defaultAdam } from '../train/trainer.ts';
 import { type TrainOptions, parseTrainArgs, trainUsage } from './args.ts';
@@ -66,31 +66,31 @@ runMain(async () => {
   const cacheFile = opts.tuningCache ?? tuningFile;
   const warn = (m: string): void => { process.stderr.write(`warning: ${m}\n`); };
   /** This run's workgroup sizes, decided on its first device (a recovered device gets the same). */
-  let sizes: Promise<KernelOverrides | undefined> | undefined;
-  const workgroupSizes = (ctx: GpuContext): Promise<KernelOverrides | undefined> => (sizes ??= chooseSizes(ctx).catch((e: unknown) => {
+  let sizes: Promise<PlanTuning | undefined> | undefined;
+  const workgroupSizes = (ctx: GpuContext): Promise<PlanTuning | undefined> => (sizes ??= chooseSizes(ctx).catch((e: unknown) => {
     sizes = undefined;
     throw e;
   }));
-  const chooseSizes = async (ctx: GpuContext): Promise<KernelOverrides | undefined> => {
+  const chooseSizes = async (ctx: GpuContext): Promise<PlanTuning | undefined> => {
     if (opts.tune === 'off') return undefined;
     const key = tuningKey(ctx.adapter, model, batch);
     const cached = opts.tune === 'auto' ? loadTuning(key, cacheFile, warn) : undefined;
     if (cached) {
       out.say(`Workgroup sizes tuned earlier for this adapter and shape (${cacheFile}): ${describeTuning(cached)}; --tune tunes again`);
-      out.event({ event: 'tuning', source: 'cache', defaultMs: cached.defaultMs, tunedMs: cached.tunedMs, overrides: cached.overrides, file: cacheFile });
-      return cached.overrides;
+      out.event({ event: 'tuning', source: 'cache', defaultMs: cached.defaultMs, tunedMs: cached.tunedMs, ...planTuning(cached), file: cacheFile });
+      return planTuning(cached);
     }
     const first = opts.tune === 'auto';
     out.say(first
-      ? `Tuning workgroup sizes for this adapter and shape (first use, about ${firstUseBudgetMs / 1000} s; --no-tune skips it)...`
-      : 'Tuning workgroup sizes for this adapter and shape, every candidate (--tune)...');
+      ? `Tuning the scheduler and workgroup sizes for this adapter and shape (first use, about ${firstUseBudgetMs / 1000} s; --no-tune skips it)...`
+      : 'Tuning the scheduler and workgroup sizes for this adapter and shape, every candidate (--tune)...');
     let result: TuneResult;
     try {
       result = await tuneWorkgroups(ctx, model, batch, train, { signal: stopTuning.signal, ...(first ? { budgetMs: firstUseBudgetMs } : {}) });
     } catch (e) {
       if (ctx.failure()) throw e;
       if (stopTuning.signal.aborted) return undefined; // Ctrl-C: nothing cached, the run stops before its first step
-      warn(`tuning failed (${(e as Error).message}): training with the default workgroup sizes`);
+      warn(`tuning failed (${(e as Error).message}): training with the default scheduler and workgroup sizes`);
       return undefined;
     }
     let saved = true;
@@ -104,10 +104,10 @@ runMain(async () => {
     out.say(`Tuned in ${(result.elapsedMs / 1000).toFixed(1)} s: ${describeTuning(result)}; ${tried} of ${tried + result.skipped} candidates tried` +
       (result.skipped > 0 ? ' before the time budget ran out (--tune tries all)' : '') + (saved ? `; cached in ${cacheFile}` : ''));
     out.event({
-      event: 'tuning', source: 'tuned', defaultMs: result.defaultMs, tunedMs: result.tunedMs, overrides: result.overrides,
+      event: 'tuning', source: 'tuned', defaultMs: result.defaultMs, tunedMs: result.tunedMs, ...planTuning(result),
       tried, skipped: result.skipped, seconds: result.elapsedMs / 1000, file: saved ? cacheFile : null,
     });
-    return result.overrides;
+    return planTuning(result);
   };
   const createGpu = async () => {
     const ctx = await createNodeGpu({ adapter: opts.adapter, log: (m) => process.stderr.write(`${m}\n`) });
@@ -129,7 +129,7 @@ runMain(async () => {
     },
     {
       createGpu,
-      overridesFor: (ctx) => workgroupSizes(ctx),
+      tuningFor: (ctx) => workgroupSizes(ctx),
       say: (line) => out.say(line),
       stopRequested: () => interrupted,
       saveCheckpoint: checkpointPath ? (state) => writeFileAtomic(checkpointPath, encodeCheckpoint(state)) : undefined,

@@ -17,6 +17,13 @@ export interface Kernel<Extra = void> {
 /** Gets a shader's WGSL source by file stem (Node reads shaders/, the browser imports them). */
 export type ShaderSource = (name: string) => Promise<string>;
 
+/**
+ * Compiled kernels per device, by shader, code and override values: a plan made again on the same device
+ * (the autotuner's candidates, a trainer made again after a reset) reuses its pipelines instead of
+ * compiling them again (about 0.7 s a plan on SwiftShader).
+ */
+const compiled = new WeakMap<GPUDevice, Map<string, Kernel<any>>>();
+
 export async function createKernel<Extra>(
   device: GPUDevice,
   spec: KernelSpec<Extra>,
@@ -36,6 +43,11 @@ export async function createKernel<Extra>(
   checkSameNames(`kernel ${spec.name}: storage bindings`, storageNames, Object.keys(spec.bindingBytes(dims)));
   const values = { ...spec.overrides, ...overrides };
   checkSameNames(`kernel ${spec.name}: override constants`, reflected.overrides, Object.keys(values));
+  let cache = compiled.get(device);
+  if (!cache) compiled.set(device, (cache = new Map()));
+  const key = `${shader}\n${JSON.stringify(Object.entries(values).sort())}\n${code}`;
+  const hit = cache.get(key);
+  if (hit && hit.spec === spec) return hit as Kernel<Extra>;
 
   // Compile and link errors surface through the error scope, with the WGSL line in the message.
   device.pushErrorScope('validation');
@@ -51,7 +63,9 @@ export async function createKernel<Extra>(
   });
   const error = await device.popErrorScope();
   if (error) throw new Error(`kernel ${spec.name}: shaders/${shader}.wgsl does not compile or link:\n${error.message}`);
-  return { spec, reflected, pipeline, layout, overrides: values, uniform };
+  const kernel = { spec, reflected, pipeline, layout, overrides: values, uniform };
+  cache.set(key, kernel);
+  return kernel;
 }
 
 function checkSameNames(what: string, inShader: string[], inSpec: string[]): void {

@@ -35,7 +35,13 @@ export interface PlanOptions {
  */
 export type Scheduler = 'timestep' | 'sequence';
 export const schedulers: readonly Scheduler[] = ['timestep', 'sequence'];
-export const defaultScheduler: Scheduler = 'timestep';
+export const defaultScheduler: Scheduler = 'sequence';
+
+/** What the autotuner chooses for a plan (tuner.ts): the scheduler and workgroup sizes per kernel. */
+export interface PlanTuning {
+  scheduler?: Scheduler;
+  overrides?: KernelOverrides;
+}
 
 /** The cell kernels' specs under a scheduler. */
 export function cellSpecs(scheduler: Scheduler): { forward: KernelSpec<any>; backward: KernelSpec<any> } {

@@ -7,7 +7,7 @@ import { GpuFailure, type GpuContext } from '../gpu/device.ts';
 import type { TrainingOptions, TrainingState } from '../io/checkpoint.ts';
 import type { AdamHyper } from '../kernels/adam.ts';
 import type { ModelConfig } from './model.ts';
-import type { KernelOverrides } from './plan.ts';
+import type { PlanTuning } from './plan.ts';
 import { type EngineState, type StepStats, type Trainer, createTrainer } from './trainer.ts';
 
 export interface SessionConfig {
@@ -24,8 +24,8 @@ export interface SessionConfig {
 
 export interface SessionHooks {
   createGpu(): Promise<GpuContext>;
-  /** Workgroup sizes for plans on this device (from the autotuner); the kernels' defaults when absent. */
-  overridesFor?(ctx: GpuContext): Promise<KernelOverrides | undefined>;
+  /** Scheduler and workgroup sizes for plans on this device (from the autotuner); the defaults when absent. */
+  tuningFor?(ctx: GpuContext): Promise<PlanTuning | undefined>;
   /** Writes a checkpoint (atomically); absent when checkpoints are off. */
   saveCheckpoint?(state: TrainingState): Promise<void>;
   /** The last good checkpoint, to recover from after a device loss. */
@@ -61,8 +61,8 @@ export async function runSession(cfg: SessionConfig, hooks: SessionHooks, resume
   const open = async (from?: EngineState): Promise<{ ctx: GpuContext; trainer: Trainer }> => {
     const ctx = await hooks.createGpu();
     try {
-      const overrides = await hooks.overridesFor?.(ctx);
-      return { ctx, trainer: await createTrainer(ctx, { ...trainConfig, overrides }, cfg.datasets, from) };
+      const tuning = await hooks.tuningFor?.(ctx);
+      return { ctx, trainer: await createTrainer(ctx, { ...trainConfig, ...tuning }, cfg.datasets, from) };
     } catch (e) {
       ctx.destroy();
       throw e;

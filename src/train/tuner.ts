@@ -1,4 +1,6 @@
-// The autotuner: picks each hot kernel's workgroup size for this adapter and shape. For every candidate
+// The autotuner: picks the scheduler (one dispatch per timestep or per sequence: plan.ts Scheduler) and
+// each hot kernel's workgroup size for this adapter and shape. The schedulers are timed whole steps
+// against each other first (their gradients must be bit-identical); then, under the faster, for every candidate
 // it builds a plan, runs one training step's forward, loss, backward and weight gradients from the same
 // weights and batch, and keeps the candidate only if every gradient is bit-identical to the default
 // plan's (whose kernels are tested against the float64 oracle); then it times the phase that holds the
@@ -11,18 +13,17 @@ import type { AdapterDescription, GpuContext } from '../gpu/device.ts';
 import type { Overrides } from '../kernels/dims.ts';
 import { initParams } from './init.ts';
 import { type ModelConfig, packParams } from './model.ts';
-import { type KernelOverrides, type Plan, createPlan } from './plan.ts';
+import { type KernelOverrides, type Plan, type PlanTuning, type Scheduler, cellSpecs, createPlan, defaultScheduler, schedulers } from './plan.ts';
 import { readBuffer } from './readback.ts';
 import { type EncodeCounts, type Phase, encodePhase } from './step.ts';
 import { defaultAdam } from './trainer.ts';
 
-/** The kernels worth tuning (the others are a few dispatches of little work), and the phase that times each. */
-export const tunedKernels: Record<string, Phase> = {
-  input_projection: 'forward',
-  lstm_cell_forward: 'forward',
-  lstm_cell_backward: 'backward',
-  lstm_weight_grad: 'weightGradients',
-};
+/** The kernels worth tuning under a scheduler (the others are a few dispatches of little work), and the
+ *  phase that times each. */
+export function tunedKernels(scheduler: Scheduler): Record<string, Phase> {
+  const cells = cellSpecs(scheduler);
+  return { input_projection: 'forward', [cells.forward.name]: 'forward', [cells.backward.name]: 'backward', lstm_weight_grad: 'weightGradients' };
+}
 
 /** A choice is kept only if a whole step is at least this much faster than with the defaults. */
 export const minGain = 1.02;
@@ -38,14 +39,24 @@ export interface TuneTrial {
   refused?: string;
 }
 
-export interface TuneResult {
+/** A scheduler's whole step at the default workgroup sizes, against the default scheduler's. */
+export interface SchedulerTrial {
+  scheduler: Scheduler;
+  /** Median ms of a training step's four phases; NaN when refused. */
+  ms: number;
+  refused?: string;
+}
+
+export interface TuneResult extends Required<PlanTuning> {
   key: string;
-  overrides: KernelOverrides;
   /** Median ms of a training step's four phases with the defaults, and with the chosen sizes (overrides is
    *  empty, and tunedMs = defaultMs, when the chosen sizes were not faster than the defaults). */
   defaultMs: number;
   tunedMs: number;
+  /** Workgroup candidates, each timed under searchedUnder (the fastest scheduler at default sizes). */
   trials: TuneTrial[];
+  searchedUnder: Scheduler;
+  schedulerTrials: SchedulerTrial[];
   /** Candidates not tried because the time budget was spent (0: every candidate was tried). */
   skipped: number;
   /** Wall-clock time the tuning took. */
@@ -68,8 +79,9 @@ export interface TuneOptions {
 /** The autotuner's budget at first use: a bound on the candidate search, whatever the adapter's speed. */
 export const firstUseBudgetMs = 15_000;
 
+/** The cache key of a tuning: adapter and shape (v2: the scheduler is part of the choice). */
 export function tuningKey(adapter: AdapterDescription, model: ModelConfig, batch: number): string {
-  const a = `${adapter.runtime}|${adapter.vendor}|${adapter.architecture}|${adapter.device}|${adapter.description}`;
+  const a = `v2|${adapter.runtime}|${adapter.vendor}|${adapter.architecture}|${adapter.device}|${adapter.description}`;
   return `${a}|B=${batch} T=${model.steps} I=${model.inputSize} H=${model.hidden} C=${model.classes}`;
 }
 
@@ -86,14 +98,14 @@ export async function tuneWorkgroups(
   const started = performance.now();
   const reps = opts.reps ?? 3;
   const candidates = opts.candidates ?? workgroupCandidates;
-  const total = candidates.length * Object.keys(tunedKernels).length;
+  const total = candidates.length * Object.keys(tunedKernels(defaultScheduler)).length;
   const params = packParams(model, initParams(model, 0));
   // Only the images of one batch go to the GPU (every candidate's plan uploads its datasets).
   const images = firstImages(sample, Math.min(batch, sample.count));
   const indices = Uint32Array.from({ length: batch }, (_, i) => i % images.count);
 
-  const planWith = (overrides: KernelOverrides): Promise<Plan> =>
-    createPlan(ctx, { model, batch, adam: defaultAdam, datasets: { sample: images }, overrides });
+  const planWith = (scheduler: Scheduler, overrides: KernelOverrides): Promise<Plan> =>
+    createPlan(ctx, { model, batch, adam: defaultAdam, datasets: { sample: images }, overrides, scheduler });
   const run = async (plan: Plan, phases: Phase[]): Promise<number> => {
     const started = performance.now();
     const encoder = device.createCommandEncoder({ label: 'tune' });
@@ -123,21 +135,53 @@ export async function tuneWorkgroups(
   const sameBits = (a: Uint32Array, b: Uint32Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
   const planStarted = performance.now();
-  const base = await planWith({});
+  const base = await planWith(defaultScheduler, {});
   const planMs = performance.now() - planStarted;
+  const extra: Plan[] = []; // the other schedulers' default plans
   try {
     const reference = await gradients(base);
     // The budget keeps time for the comparison at the end: a plan and 2(2 reps + 1) + 1 whole steps.
     const stepMs = await run(base, timedPhases);
     const searchUntil = opts.budgetMs === undefined ? Infinity : started + opts.budgetMs - planMs - (4 * reps + 3) * stepMs;
-    const defaults = (kernel: string): Overrides | undefined => Object.values(base.kernels).find((k) => k.spec.name === kernel)?.overrides;
+
+    // The schedulers: whole steps at the default sizes, taking turns with the default scheduler's.
+    const schedulerTrials: SchedulerTrial[] = [];
+    let home = base; // the plan of the scheduler the workgroup search runs under
+    let homeMs = Infinity;
+    for (const scheduler of schedulers.filter((x) => x !== defaultScheduler)) {
+      opts.signal?.throwIfAborted();
+      if (performance.now() > searchUntil) break;
+      try {
+        const plan = await planWith(scheduler, {});
+        extra.push(plan);
+        if (!sameBits(await gradients(plan), reference)) {
+          schedulerTrials.push({ scheduler, ms: NaN, refused: 'gradients differ from the default plan' });
+          continue;
+        }
+        const mine: number[] = [];
+        const theirs: number[] = [];
+        for (let i = 0; i < reps; i++) {
+          theirs.push(await run(base, timedPhases));
+          mine.push(await run(plan, timedPhases));
+        }
+        if (schedulerTrials.length === 0) schedulerTrials.push({ scheduler: defaultScheduler, ms: mid(theirs) });
+        schedulerTrials.push({ scheduler, ms: mid(mine) });
+        if (mid(mine) * minGain < Math.min(mid(theirs), homeMs)) [home, homeMs] = [plan, mid(mine)];
+      } catch (e) {
+        if (ctx.failure()) throw e;
+        schedulerTrials.push({ scheduler, ms: NaN, refused: (e as Error).message });
+      }
+    }
+    const scheduler = home.scheduler;
+    const hot = tunedKernels(scheduler);
+    const defaults = (kernel: string): Overrides | undefined => Object.values(home.kernels).find((k) => k.spec.name === kernel)?.overrides;
     // Candidates in turns over the kernels, so that a spent budget leaves every kernel the same number
     // tried; each candidate's plan holds the defaults elsewhere, so a kernel's candidates compare alone.
     const best: Record<string, { ms: number; overrides: Overrides }> = {};
     const trials: TuneTrial[] = [];
     let skipped = 0;
     for (const [x, y] of candidates) {
-      for (const [kernel, phase] of Object.entries(tunedKernels)) {
+      for (const [kernel, phase] of Object.entries(hot)) {
         opts.signal?.throwIfAborted();
         opts.onProgress?.(trials.length + skipped, total);
         if (performance.now() > searchUntil) {
@@ -147,14 +191,14 @@ export async function tuneWorkgroups(
         const overrides: Overrides = { WG_X: x, WG_Y: y };
         const d = defaults(kernel);
         if (d?.WG_X === x && d.WG_Y === y) { // the default plan is this candidate's: no plan to build or check
-          const ms = await median(base, [phase]);
+          const ms = await median(home, [phase]);
           trials.push({ kernel, workgroup: [x, y], ms });
           if (!best[kernel] || ms < best[kernel].ms) best[kernel] = { ms, overrides };
           continue;
         }
         let plan: Plan | undefined;
         try {
-          plan = await planWith({ [kernel]: overrides });
+          plan = await planWith(scheduler, { [kernel]: overrides });
           if (!sameBits(await gradients(plan), reference)) {
             trials.push({ kernel, workgroup: [x, y], ms: NaN, refused: 'gradients differ from the default plan' });
             continue;
@@ -177,7 +221,7 @@ export async function tuneWorkgroups(
     // The choice against the defaults, whole steps taking turns (the machine's load drifts): kept only if
     // faster by minGain (less is within the noise of a shared machine, and would be reported as "1.00x").
     const key = tuningKey(ctx.adapter, model, batch);
-    const tunedPlan = Object.keys(chosen).length > 0 ? await planWith(chosen) : undefined;
+    const tunedPlan = Object.keys(chosen).length > 0 || scheduler !== defaultScheduler ? await planWith(scheduler, chosen) : undefined;
     try {
       // The warm-up run checks the choices together too (each alone gave the defaults' exact gradients).
       const together = tunedPlan !== undefined && sameBits(await gradients(tunedPlan), reference);
@@ -190,13 +234,15 @@ export async function tuneWorkgroups(
       const defaultMs = mid(plain);
       const tunedMs = together ? mid(fast) : defaultMs;
       const elapsedMs = performance.now() - started;
-      if (!(tunedMs * minGain < defaultMs)) return { key, overrides: {}, defaultMs, tunedMs: defaultMs, trials, skipped, elapsedMs };
-      return { key, overrides: chosen, defaultMs, tunedMs, trials, skipped, elapsedMs };
+      const measured = { key, defaultMs, trials, searchedUnder: scheduler, schedulerTrials, skipped, elapsedMs };
+      if (!(tunedMs * minGain < defaultMs)) return { ...measured, scheduler: defaultScheduler, overrides: {}, tunedMs: defaultMs };
+      return { ...measured, scheduler, overrides: chosen, tunedMs };
     } finally {
       tunedPlan?.destroy();
     }
   } finally {
     base.destroy();
+    for (const plan of extra) plan.destroy();
   }
 }
 
@@ -205,6 +251,8 @@ const mid = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(x
 /** What a cache keeps of a tuning (.cache/tuning.json in Node, IndexedDB in the page), by tuningKey. */
 export interface TuningRecord {
   overrides: KernelOverrides;
+  /** Absent in records of before the schedulers: the default. */
+  scheduler?: Scheduler;
   defaultMs: number;
   tunedMs: number;
   /** Candidates the time budget left untried. */
@@ -214,18 +262,29 @@ export interface TuningRecord {
 }
 
 export function tuningRecord(r: TuneResult): TuningRecord {
-  return { overrides: r.overrides, defaultMs: r.defaultMs, tunedMs: r.tunedMs, skipped: r.skipped, date: new Date().toISOString() };
+  return { overrides: r.overrides, scheduler: r.scheduler, defaultMs: r.defaultMs, tunedMs: r.tunedMs, skipped: r.skipped, date: new Date().toISOString() };
 }
 
 /** A cached record as read back (JSON, IndexedDB): workgroup sizes within any device's limits, positive times. */
 export function isTuningRecord(e: unknown): e is TuningRecord {
   if (typeof e !== 'object' || e === null) return false;
-  const { overrides, defaultMs, tunedMs } = e as Record<string, unknown>;
+  const { overrides, scheduler, defaultMs, tunedMs } = e as Record<string, unknown>;
   const ms = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x) && x > 0;
   const size = (n: unknown): boolean => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 1024;
   const perKernel = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every(size);
   return typeof overrides === 'object' && overrides !== null && !Array.isArray(overrides) &&
-    Object.values(overrides).every(perKernel) && ms(defaultMs) && ms(tunedMs);
+    Object.values(overrides).every(perKernel) && ms(defaultMs) && ms(tunedMs) &&
+    (scheduler === undefined || schedulers.includes(scheduler as Scheduler));
+}
+
+/** What a plan takes of a cached record or a result. */
+export function planTuning(r: Pick<TuningRecord, 'overrides' | 'scheduler'>): PlanTuning {
+  return { overrides: r.overrides, scheduler: r.scheduler ?? defaultScheduler };
+}
+
+/** True when the tuning changed something (a scheduler or workgroup sizes) and is faster. */
+export function tuningKept(r: Pick<TuningRecord, 'overrides' | 'scheduler'>): boolean {
+  return Object.keys(r.overrides).length > 0 || (r.scheduler ?? defaultScheduler) !== defaultScheduler;
 }
 
 function firstImages(set: ImageSet, count: number): ImageSet {
@@ -234,9 +293,11 @@ function firstImages(set: ImageSet, count: number): ImageSet {
 }
 
 /** One line on the outcome, for people: "1.12x faster than the defaults" or "the defaults were the fastest". */
-export function describeTuning(r: Pick<TuneResult, 'overrides' | 'defaultMs' | 'tunedMs'>): string {
+export function describeTuning(r: Pick<TuningRecord, 'overrides' | 'scheduler' | 'defaultMs' | 'tunedMs'>): string {
   const ms = (x: number): string => `${x.toFixed(x < 10 ? 2 : 1)} ms`;
-  return Object.keys(r.overrides).length > 0
-    ? `${(r.defaultMs / r.tunedMs).toFixed(2)}x faster than the defaults (${ms(r.defaultMs)} -> ${ms(r.tunedMs)} a step's kernels)`
-    : `the default workgroup sizes were the fastest (${ms(r.defaultMs)} a step's kernels)`;
+  const scheduler = r.scheduler ?? defaultScheduler;
+  const what = scheduler === defaultScheduler ? '' : `, one dispatch per ${scheduler}`;
+  return tuningKept(r)
+    ? `${(r.defaultMs / r.tunedMs).toFixed(2)}x faster than the defaults (${ms(r.defaultMs)} -> ${ms(r.tunedMs)} a step's kernels${what})`
+    : `the default scheduler and workgroup sizes were the fastest (${ms(r.defaultMs)} a step's kernels)`;
 }

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { loadTuning, saveTuning } from '../../src/cli/tuning-cache.ts';
 
 const result = (key: string, wg: number) => ({
-  key, defaultMs: 10, tunedMs: 8, trials: [], skipped: 0, elapsedMs: 1,
+  key, defaultMs: 10, tunedMs: 8, trials: [], searchedUnder: 'sequence' as const, schedulerTrials: [], skipped: 0, elapsedMs: 1, scheduler: 'sequence' as const,
   overrides: { lstm_cell_forward: { WG_X: wg, WG_Y: 4 } },
 });
 

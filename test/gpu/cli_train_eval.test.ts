@@ -25,7 +25,7 @@ test('train --json --out, then eval --model, agree on the test accuracy', async 
   const done = train.lines.find((l) => l.event === 'done');
   assert.ok(done, 'a done event');
   assert.equal(done.steps, 4);
-  assert.equal(done.dispatchesPerStep, 2 * 28 + 7, 'one dispatch per timestep forward and backward, plus seven');
+  assert.equal(done.dispatchesPerStep, 9, '--no-tune: the default scheduler, one dispatch per sequence forward and backward, plus seven');
   assert.equal(done.submitsPerStep, 1);
   assert.ok(done.testAccuracy > 0 && done.testAccuracy <= 1, `test accuracy ${done.testAccuracy}`);
   assert.ok(done.samplesPerSec > 0, 'samples/s');

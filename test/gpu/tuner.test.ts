@@ -2,6 +2,7 @@
 // bit-identical to the default plan's, and reports what it measured.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { type PlanTuning, defaultScheduler, schedulers } from '../../src/train/plan.ts';
 import { tuneWorkgroups, tunedKernels, tuningKey } from '../../src/train/tuner.ts';
 import { createTrainer, defaultAdam } from '../../src/train/trainer.ts';
 import { gpuOrSkip, shapes, syntheticImages } from './harness.ts';
@@ -15,9 +16,12 @@ test('tuning picks a checked, timed workgroup size per hot kernel, and a plan wi
   const result = await tuneWorkgroups(ctx, s.model, s.batch, sample, { reps: 1, candidates });
   assert.equal(result.key, tuningKey(ctx.adapter, s.model, s.batch));
   const kept = Object.keys(result.overrides).length > 0;
-  if (kept) assert.deepEqual(Object.keys(result.overrides).sort(), Object.keys(tunedKernels).sort(), 'a choice for every tuned kernel');
-  else assert.equal(result.tunedMs, result.defaultMs, 'when nothing beat the defaults, the defaults stay');
-  for (const kernel of Object.keys(tunedKernels)) {
+  const hot = Object.keys(tunedKernels(result.searchedUnder));
+  assert.deepEqual(result.schedulerTrials.map((x) => x.scheduler).sort(), [...schedulers].sort(), 'every scheduler timed');
+  assert.ok(result.schedulerTrials.every((x) => !x.refused && x.ms > 0), `every scheduler gives the default's exact gradients (${JSON.stringify(result.schedulerTrials)})`);
+  if (kept) assert.deepEqual(Object.keys(result.overrides).sort(), hot.sort(), 'a choice for every tuned kernel');
+  else assert.deepEqual([result.tunedMs, result.scheduler], [result.defaultMs, defaultScheduler], 'when nothing beat the defaults, the defaults stay');
+  for (const kernel of hot) {
     const tried = result.trials.filter((x) => x.kernel === kernel);
     assert.equal(tried.length, candidates.length, `${kernel}: every candidate tried`);
     const huge = tried.find((x) => x.workgroup[0] === 1024)!;
@@ -29,8 +33,8 @@ test('tuning picks a checked, timed workgroup size per hot kernel, and a plan wi
   }
   assert.ok(result.defaultMs > 0 && result.tunedMs > 0, 'both step times measured');
 
-  const losses = async (overrides?: typeof result.overrides): Promise<number[]> => {
-    const trainer = await createTrainer(ctx, { model: s.model, batch: s.batch, adam: defaultAdam, seed: 1, overrides }, { train: sample });
+  const losses = async (tuning: PlanTuning = {}): Promise<number[]> => {
+    const trainer = await createTrainer(ctx, { model: s.model, batch: s.batch, adam: defaultAdam, seed: 1, ...tuning }, { train: sample });
     try {
       const out: number[] = [];
       for (let i = 0; i < 3; i++) out.push((await trainer.trainStep({ stats: true }))!.loss);
@@ -39,11 +43,11 @@ test('tuning picks a checked, timed workgroup size per hot kernel, and a plan wi
       trainer.destroy();
     }
   };
-  const fastest = Object.fromEntries(Object.keys(tunedKernels).map((k) => {
+  const fastest = Object.fromEntries(hot.map((k) => {
     const ok = result.trials.filter((x) => x.kernel === k && !x.refused).reduce((a, b) => (b.ms < a.ms ? b : a));
     return [k, { WG_X: ok.workgroup[0], WG_Y: ok.workgroup[1] }];
   }));
-  assert.deepEqual(await losses(fastest), await losses(), 'a plan with the fastest sizes trains exactly as the default one');
+  assert.deepEqual(await losses({ scheduler: result.searchedUnder, overrides: fastest }), await losses(), 'a plan with the fastest sizes trains exactly as the default one');
   t.diagnostic(`step ${result.defaultMs.toFixed(2)} ms -> ${result.tunedMs.toFixed(2)} ms with ${JSON.stringify(result.overrides)}`);
 });
 
@@ -53,7 +57,7 @@ test('a spent time budget skips the candidates left, an abort stops the tuning, 
   const s = shapes[0];
   const sample = syntheticImages(5, s.model, 4);
   const candidates: [number, number][] = [[4, 4], [8, 8]];
-  const total = candidates.length * Object.keys(tunedKernels).length;
+  const total = candidates.length * Object.keys(tunedKernels(defaultScheduler)).length;
   const seen: number[] = [];
   const spent = await tuneWorkgroups(ctx, s.model, s.batch, sample, { reps: 1, candidates, budgetMs: 0, onProgress: (done, all) => {
     assert.equal(all, total, 'progress counts every candidate of every kernel');

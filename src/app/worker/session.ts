@@ -6,7 +6,7 @@ import { saveModelBytes } from '../../io/model-file.ts';
 import { type ModelConfig, type Tensors, referenceModel } from '../../train/model.ts';
 import { type Predictor, createPredictor } from '../../train/predictor.ts';
 import { type Profiler, createProfiler, timestampsSupported } from '../../train/timing.ts';
-import type { KernelOverrides } from '../../train/plan.ts';
+import type { PlanTuning } from '../../train/plan.ts';
 import { type Trainer, createTrainer, defaultAdam } from '../../train/trainer.ts';
 import { recordFormat, saveCheckpoint } from '../checkpoint-store.ts';
 import type { Hyper } from '../hyperparams.ts';
@@ -30,7 +30,8 @@ export interface SessionOptions {
   /** What the run started from, for the page ("a new model", a file name, "the checkpoint"). */
   source: string;
   /** Workgroup sizes from the autotuner; the kernels' defaults when absent. */
-  overrides?: KernelOverrides;
+  /** The autotuner's choice (scheduler, workgroup sizes); the defaults when absent. */
+  tuning?: PlanTuning;
 }
 
 export interface Session {
@@ -91,7 +92,7 @@ export async function createSession(o: SessionOptions): Promise<Session> {
   const options: TrainingOptions = { batch: hyper.batch, lr: hyper.lr, seed: hyper.seed, clipNorm: hyper.clipNorm };
   const trainer = await createTrainer(
     ctx,
-    { model, batch: hyper.batch, adam: { ...defaultAdam, lr: hyper.lr }, seed: hyper.seed, clipNorm: hyper.clipNorm, overrides: o.overrides },
+    { model, batch: hyper.batch, adam: { ...defaultAdam, lr: hyper.lr }, seed: hyper.seed, clipNorm: hyper.clipNorm, ...o.tuning },
     { train: data.train, validation: data.validation, test: data.test },
     o.start && 'dataOrder' in o.start ? o.start : o.start?.params,
   );

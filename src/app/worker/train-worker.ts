@@ -8,9 +8,9 @@ import { checkpointFormat, decodeCheckpoint } from '../../io/checkpoint.ts';
 import { loadModelBytes } from '../../io/model-file.ts';
 import { decodeSafetensors } from '../../io/safetensors.ts';
 import type { ModelConfig } from '../../train/model.ts';
-import type { KernelOverrides } from '../../train/plan.ts';
+import type { PlanTuning } from '../../train/plan.ts';
 import { timestampsSupported } from '../../train/timing.ts';
-import { type TuneResult, type TuningRecord, firstUseBudgetMs, tuneWorkgroups, tuningKey, tuningRecord } from '../../train/tuner.ts';
+import { type TuneResult, type TuningRecord, firstUseBudgetMs, planTuning, tuneWorkgroups, tuningKept, tuningKey, tuningRecord } from '../../train/tuner.ts';
 import { UserError } from '../../user-error.ts';
 import { loadCheckpoint } from '../checkpoint-store.ts';
 import { type Hyper, totalSteps } from '../hyperparams.ts';
@@ -86,12 +86,12 @@ interface OpenOptions {
 
 const postTuning = (source: TuningStatus['source'], text: string): void => post({ type: 'tuning', status: { source, text } });
 
-const gain = (r: Pick<TuningRecord, 'overrides' | 'defaultMs' | 'tunedMs'>): string =>
-  Object.keys(r.overrides).length > 0 ? `${(r.defaultMs / r.tunedMs).toFixed(2)}x faster than the defaults` : 'defaults fastest';
+const gain = (r: Pick<TuningRecord, 'overrides' | 'scheduler' | 'defaultMs' | 'tunedMs'>): string =>
+  tuningKept(r) ? `${(r.defaultMs / r.tunedMs).toFixed(2)}x faster than the defaults` : 'defaults fastest';
 
 /** The workgroup sizes for a run of `hyper` here: cached for this adapter and shape, else tuned now (with
  *  `autotune`), else the kernels' defaults. Throws the abort's reason when a reset stops the tuning. */
-async function workgroupSizes(context: GpuContext, loaded: BrowserMnist, hyper: Hyper, autotune: boolean): Promise<KernelOverrides | undefined> {
+async function workgroupSizes(context: GpuContext, loaded: BrowserMnist, hyper: Hyper, autotune: boolean): Promise<PlanTuning | undefined> {
   const model = pageModel(loaded, hyper.hidden);
   const key = tuningKey(context.adapter, model, hyper.batch);
   const cached = await loadTuning(key).catch((e: Error) => {
@@ -100,7 +100,7 @@ async function workgroupSizes(context: GpuContext, loaded: BrowserMnist, hyper: 
   });
   if (cached) {
     postTuning('cached', `cached for this adapter: ${gain(cached)}`);
-    return cached.overrides;
+    return planTuning(cached);
   }
   if (!autotune) {
     postTuning('defaults', 'defaults (not tuned for this adapter and shape)');
@@ -128,7 +128,7 @@ async function workgroupSizes(context: GpuContext, loaded: BrowserMnist, hyper: 
   await saveTuning(key, tuningRecord(result)).catch((e: Error) => console.warn(`The tuning could not be cached (${e.message}): it is used for this run only.`));
   const tried = result.trials.length;
   postTuning('tuned', `tuned: ${gain(result)} (${tried} of ${tried + result.skipped} candidates in ${(result.elapsedMs / 1000).toFixed(1)} s)`);
-  return result.overrides;
+  return planTuning(result);
 }
 
 /** Opens a run (closing the one before); undefined when a reset stopped its tuning. */
@@ -139,13 +139,13 @@ async function open(o: OpenOptions): Promise<Session | undefined> {
   const context = await gpu();
   post({ type: 'history', history: o.history ?? { train: [], validation: [] } });
   try {
-    const overrides = await workgroupSizes(context, loaded, o.hyper, o.autotune === true);
+    const tuning = await workgroupSizes(context, loaded, o.hyper, o.autotune === true);
     // Progress and state changes carry the memory figure along, so the page sees it during a run too.
     const report = (m: FromWorker, transfer?: Transferable[]): void => {
       post(m, transfer);
       if (m.type === 'progress' || m.type === 'state') postMemory();
     };
-    session = await createSession({ ...o, ctx: context, data: loaded, post: report, overrides });
+    session = await createSession({ ...o, ctx: context, data: loaded, post: report, tuning });
   } catch (e) {
     post({ type: 'state', state: 'idle' }); // the previous run is closed already
     if (e instanceof TuningStopped) return undefined;
