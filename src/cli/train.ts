@@ -65,7 +65,7 @@ runMain(async () => {
   let adapterShown = false;
   const cacheFile = opts.tuningCache ?? tuningFile;
   const warn = (m: string): void => { process.stderr.write(`warning: ${m}\n`); };
-  /** This run's workgroup sizes, decided on its first device (a recovered device gets the same). */
+  /** This run's scheduler and workgroup sizes, decided on its first device (a recovered device gets the same). */
   let sizes: Promise<PlanTuning | undefined> | undefined;
   const workgroupSizes = (ctx: GpuContext): Promise<PlanTuning | undefined> => (sizes ??= chooseSizes(ctx).catch((e: unknown) => {
     sizes = undefined;

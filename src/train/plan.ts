@@ -75,6 +75,8 @@ export interface Kernels {
 export interface Plan {
   ctx: GpuContext;
   scheduler: Scheduler;
+  /** The override constants the plan was made with (its kernels' defaults fill in the rest). */
+  overrides: KernelOverrides;
   model: ModelConfig;
   dims: Dims;
   layout: ParamLayout;
@@ -292,7 +294,7 @@ export async function createPlan(ctx: GpuContext, opts: PlanOptions): Promise<Pl
   if (invalid) throw new Error(`GPU validation error while planning: ${invalid.message}`);
 
   return {
-    ctx, scheduler, model: opts.model, dims: d, layout, adamHyper: opts.adam, kernels, buffers: b, datasets, groups, adamSlot,
+    ctx, scheduler, overrides: tuned, model: opts.model, dims: d, layout, adamHyper: opts.adam, kernels, buffers: b, datasets, groups, adamSlot,
     bytes: owned.reduce((sum, x) => sum + x.size, 0),
     destroy: () => owned.forEach((x) => x.destroy()),
   };

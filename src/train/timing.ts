@@ -31,18 +31,29 @@ export function timestampsSupported(device: GPUDevice): boolean {
   return device.features.has('timestamp-query');
 }
 
-/** Needs a device made with 'timestamp-query' (see timestampsSupported). */
-export async function createProfiler(ctx: GpuContext, source: Plan, sourceDataset = 'train'): Promise<Profiler> {
-  const { device } = ctx;
-  if (!timestampsSupported(device)) throw new Error('this device was not created with the timestamp-query feature');
+/**
+ * The profiler's plan: the source's model, batch, Adam, scheduler and workgroup sizes (so the profiled step
+ * is the step training runs), over a batch of the source dataset's first images, gathered in order.
+ */
+export async function createScratchPlan(ctx: GpuContext, source: Plan, sourceDataset = 'train'): Promise<Plan> {
   const from = source.datasets[sourceDataset]?.set;
   if (!from) throw new Error(`profiler: the source plan has no dataset ${sourceDataset}`);
   const B = source.dims.batch;
   const n = Math.min(B, from.count);
   const size = from.rows * from.cols;
   const sample = { count: n, rows: from.rows, cols: from.cols, pixels: from.pixels.subarray(0, n * size), labels: from.labels.subarray(0, n) };
-  const plan = await createPlan(ctx, { model: source.model, batch: B, adam: source.adamHyper, datasets: { sample } });
-  device.queue.writeBuffer(plan.buffers.batchIndex, 0, Uint32Array.from({ length: B }, (_, i) => i % n));
+  const plan = await createPlan(ctx, {
+    model: source.model, batch: B, adam: source.adamHyper, datasets: { sample }, scheduler: source.scheduler, overrides: source.overrides,
+  });
+  ctx.device.queue.writeBuffer(plan.buffers.batchIndex, 0, Uint32Array.from({ length: B }, (_, i) => i % n));
+  return plan;
+}
+
+/** Needs a device made with 'timestamp-query' (see timestampsSupported). */
+export async function createProfiler(ctx: GpuContext, source: Plan, sourceDataset = 'train'): Promise<Profiler> {
+  const { device } = ctx;
+  if (!timestampsSupported(device)) throw new Error('this device was not created with the timestamp-query feature');
+  const plan = await createScratchPlan(ctx, source, sourceDataset);
 
   const count = 2 * phases.length;
   const querySet = device.createQuerySet({ label: 'phase timestamps', type: 'timestamp', count });

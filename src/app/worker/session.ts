@@ -29,7 +29,6 @@ export interface SessionOptions {
   history?: History;
   /** What the run started from, for the page ("a new model", a file name, "the checkpoint"). */
   source: string;
-  /** Workgroup sizes from the autotuner; the kernels' defaults when absent. */
   /** The autotuner's choice (scheduler, workgroup sizes); the defaults when absent. */
   tuning?: PlanTuning;
 }

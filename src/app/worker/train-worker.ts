@@ -1,6 +1,6 @@
 // The training worker: WebGPU (navigator.gpu exists in dedicated workers), MNIST, and one training
 // session at a time, driven by the page's messages (protocol.ts). Training here never blocks the page.
-// A new run's workgroup sizes come from this browser's tuning cache for the adapter and shape, or from
+// A new run's scheduler and workgroup sizes come from this browser's tuning cache for the adapter and shape, or from
 // the autotuner at the first start (src/train/tuner.ts), which a reset stops.
 import { createBrowserGpu } from '../../gpu/browser-gpu.ts';
 import type { GpuContext } from '../../gpu/device.ts';
@@ -89,9 +89,9 @@ const postTuning = (source: TuningStatus['source'], text: string): void => post(
 const gain = (r: Pick<TuningRecord, 'overrides' | 'scheduler' | 'defaultMs' | 'tunedMs'>): string =>
   tuningKept(r) ? `${(r.defaultMs / r.tunedMs).toFixed(2)}x faster than the defaults` : 'defaults fastest';
 
-/** The workgroup sizes for a run of `hyper` here: cached for this adapter and shape, else tuned now (with
- *  `autotune`), else the kernels' defaults. Throws the abort's reason when a reset stops the tuning. */
-async function workgroupSizes(context: GpuContext, loaded: BrowserMnist, hyper: Hyper, autotune: boolean): Promise<PlanTuning | undefined> {
+/** The scheduler and workgroup sizes for a run of `hyper` here: cached for this adapter and shape, else tuned
+ *  now (with `autotune`), else the defaults. Throws the abort's reason when a reset stops the tuning. */
+async function planTuningFor(context: GpuContext, loaded: BrowserMnist, hyper: Hyper, autotune: boolean): Promise<PlanTuning | undefined> {
   const model = pageModel(loaded, hyper.hidden);
   const key = tuningKey(context.adapter, model, hyper.batch);
   const cached = await loadTuning(key).catch((e: Error) => {
@@ -139,7 +139,7 @@ async function open(o: OpenOptions): Promise<Session | undefined> {
   const context = await gpu();
   post({ type: 'history', history: o.history ?? { train: [], validation: [] } });
   try {
-    const tuning = await workgroupSizes(context, loaded, o.hyper, o.autotune === true);
+    const tuning = await planTuningFor(context, loaded, o.hyper, o.autotune === true);
     // Progress and state changes carry the memory figure along, so the page sees it during a run too.
     const report = (m: FromWorker, transfer?: Transferable[]): void => {
       post(m, transfer);
