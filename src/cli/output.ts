@@ -14,7 +14,8 @@ export interface Reporter {
 }
 
 export function createReporter(json: boolean): Reporter {
-  const tty = !json && process.stderr.isTTY === true;
+  // scripts/quiet-dawn.mjs filters our stderr through a pipe and says when it ends at a terminal.
+  const tty = !json && (process.stderr.isTTY === true || process.env.WEBGPU_LSTM_STDERR_TTY === '1');
   let barShown = false;
   const clearBar = (): void => {
     if (barShown) process.stderr.write('\r\x1b[2K');

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { readFileChecked, writeFileAtomic } from '../../src/io/atomic-file.ts';
 import { UserError } from '../../src/user-error.ts';
+import { asRoot } from '../support/skip.ts';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -98,7 +99,7 @@ describe('writeFileAtomic', () => {
 
   test('an unwritable directory: refused, the previous file intact, no temporary file left', async (t) => {
     if (process.getuid?.() === 0) {
-      t.skip('running as root, which ignores directory permissions');
+      t.skip(asRoot('root ignores directory permissions'));
       return;
     }
     const sub = join(dir, 'read-only');

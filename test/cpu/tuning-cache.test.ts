@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadTuning, saveTuning } from '../../src/cli/tuning-cache.ts';
+import { asRoot } from '../support/skip.ts';
 
 const result = (key: string, wg: number) => ({
   key, defaultMs: 10, tunedMs: 8, trials: [], searchedUnder: 'sequence' as const, schedulerTrials: [], skipped: 0, elapsedMs: 1, scheduler: 'sequence' as const,
@@ -55,7 +56,7 @@ test('a damaged cache or entry means no tuning, with a warning', async () => {
   assert.match(warnings.pop() ?? '', /cannot read the tuning cache/, 'is a warning too');
 });
 
-test('an unwritable cache fails the save with a message naming the file, and leaves the old file', { skip: process.getuid?.() === 0 && 'root writes anywhere' }, async () => {
+test('an unwritable cache fails the save with a message naming the file, and leaves the old file', { skip: process.getuid?.() === 0 && asRoot('root writes anywhere') }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tuning-ro-'));
   const file = join(dir, 'tuning.json');
   await saveTuning(result('a', 8), file);

@@ -10,6 +10,7 @@ import { mnistFiles } from '../../src/app/mnist-assets.ts';
 import { repoRoot } from './app-support/built-page.ts';
 import { collectErrors, waitForState } from './app-support/page-helpers.ts';
 import { chromiumMissing, launchChromium } from './browser.ts';
+import { skipUnlessStrict } from '../support/skip.ts';
 
 test('the dev server serves the page, its worker and MNIST', { timeout: 120_000 }, async (t) => {
   const server = await createServer({ root: repoRoot, configFile: join(repoRoot, 'vite.config.ts'), logLevel: 'error', server: { host: '127.0.0.1', port: 0 } });
@@ -27,7 +28,7 @@ test('the dev server serves the page, its worker and MNIST', { timeout: 120_000 
     assert.equal((await fetch(`${url}mnist/not-a-file`)).status, 404, 'other names under mnist/ are not found');
 
     const missing = chromiumMissing();
-    if (missing) return t.skip(missing);
+    if (missing) return skipUnlessStrict(t, missing);
     const browser = await launchChromium();
     try {
       const page = await browser.newPage();

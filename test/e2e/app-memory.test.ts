@@ -9,6 +9,7 @@ import type { Page } from 'playwright-core';
 import { type BuiltPage, serveBuiltPage } from './app-support/built-page.ts';
 import { collectErrors, waitForState, waitForStep } from './app-support/page-helpers.ts';
 import { chromiumMissing, launchChromium } from './browser.ts';
+import { skipUnlessStrict } from '../support/skip.ts';
 
 const small = { hidden: '16', batch: '16', lr: '0.01', length: '100000', validateEvery: '1000', seed: '2', clipNorm: '0' };
 
@@ -44,7 +45,7 @@ async function memoryBecomes(page: Page, expected: Memory): Promise<Memory> {
 
 test('the page frees all GPU memory on reset and holds the same amount on every start and model load', { timeout: 240_000 }, async (t) => {
   const missing = chromiumMissing();
-  if (missing) return t.skip(missing);
+  if (missing) return skipUnlessStrict(t, missing);
   let served: BuiltPage | undefined;
   const browser = await launchChromium();
   try {

@@ -10,6 +10,7 @@ import { type Browser, type Page, chromium } from 'playwright-core';
 import { type BuiltPage, artifactsDir, serveBuiltPage } from './app-support/built-page.ts';
 import { collectErrors } from './app-support/page-helpers.ts';
 import { chromiumMissing, chromiumPath } from './browser.ts';
+import { skipUnlessStrict } from '../support/skip.ts';
 
 async function expectExplanation(page: Page, reason: RegExp): Promise<void> {
   const panel = page.locator('#no-webgpu');
@@ -24,7 +25,7 @@ async function expectExplanation(page: Page, reason: RegExp): Promise<void> {
 
 test('without WebGPU, the page explains what is needed', { timeout: 120_000 }, async (t) => {
   const missing = chromiumMissing();
-  if (missing) return t.skip(missing);
+  if (missing) return skipUnlessStrict(t, missing);
   await mkdir(artifactsDir, { recursive: true });
   let served: BuiltPage | undefined;
   // Without --enable-unsafe-webgpu: Chromium offers navigator.gpu here, but no adapter.

@@ -18,13 +18,14 @@ import {
   collectErrors, drawStroke, longestMainThreadGap, settledProbabilities, seven, shownStep, waitForState, waitForStep,
 } from './app-support/page-helpers.ts';
 import { chromiumMissing, launchChromium } from './browser.ts';
+import { skipUnlessStrict } from '../support/skip.ts';
 
 // Small enough for a software adapter: about 0.1 s per step here.
 const small = { hidden: '24', batch: '32', lr: '0.01', length: '1000', validateEvery: '20', seed: '1', clipNorm: '0' };
 
 test('the training page, end to end', { timeout: 300_000 }, async (t) => {
   const missing = chromiumMissing();
-  if (missing) return t.skip(missing);
+  if (missing) return skipUnlessStrict(t, missing);
   await mkdir(artifactsDir, { recursive: true });
   let served: BuiltPage | undefined;
   const browser = await launchChromium();
@@ -286,7 +287,7 @@ test('the training page, end to end', { timeout: 300_000 }, async (t) => {
       const cliModel = join(artifactsDir, 'cli-model.safetensors');
       const args = ['--import', 'tsx', 'src/cli/train.ts', '--resume', checkpointPath, '--steps', String(checkpointStep + 2), '--out', cliModel, '--no-tune'];
       const cli = spawnSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
-      if (cli.status !== 0 && /no adapter|no WebGPU/i.test(cli.stderr)) return st.skip(`the CLI found no WebGPU adapter in Node: ${cli.stderr.trim()}`);
+      if (cli.status !== 0 && /no adapter|no WebGPU/i.test(cli.stderr)) return skipUnlessStrict(st, `the CLI found no WebGPU adapter in Node: ${cli.stderr.trim()}`);
       assert.equal(cli.status, 0, `npm run train -- --resume exits 0: ${cli.stderr}`);
       assert.match(cli.stdout, new RegExp(`resuming at step ${checkpointStep}`), 'the CLI resumed the page\'s checkpoint');
 

@@ -11,13 +11,14 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { checkResults, type BenchResults } from '../../bench/results.ts';
 import { chromiumMissing } from './browser.ts';
+import { skipUnlessStrict } from '../support/skip.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const systems = ['ours-node', 'ours-chromium', 'tfjs-webgpu', 'tfjs-wasm', 'tfjs-cpu'];
 
 test('npm run bench -- --quick on a tiny config writes complete, well-formed results', { timeout: 240_000 }, async (t) => {
   const missing = chromiumMissing();
-  if (missing) return t.skip(missing);
+  if (missing) return skipUnlessStrict(t, missing);
   const out = await mkdtemp(join(tmpdir(), 'bench-quick-'));
   try {
     const args = [
@@ -40,7 +41,7 @@ test('npm run bench -- --quick on a tiny config writes complete, well-formed res
     const res = JSON.parse(await readFile(join(out, 'latest.json'), 'utf8')) as BenchResults;
 
     const unavailable = res.records.find((r) => r.error && /no WebGPU|no adapter|found no adapter/i.test(r.error));
-    if (unavailable) return t.skip(`WebGPU unavailable here: ${unavailable.id}: ${unavailable.error}`);
+    if (unavailable) return skipUnlessStrict(t, `WebGPU unavailable here: ${unavailable.id}: ${unavailable.error}`);
 
     assert.deepEqual(checkResults(res), [], 'checkResults finds nothing missing or malformed');
     assert.deepEqual(res.records.map((r) => r.id), systems, 'one record per system, in order');

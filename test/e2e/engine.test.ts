@@ -5,12 +5,13 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromiumMissing, launchChromium, servePage } from './browser.ts';
+import { skipUnlessStrict } from '../support/skip.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 test('the trainer runs in Chromium on navigator.gpu and matches the oracle', { timeout: 180_000 }, async (t) => {
   const missing = chromiumMissing();
-  if (missing) return t.skip(missing);
+  if (missing) return skipUnlessStrict(t, missing);
   const { url, server } = await servePage(join(here, 'engine-page'));
   const browser = await launchChromium();
   try {
@@ -22,7 +23,7 @@ test('the trainer runs in Chromium on navigator.gpu and matches the oracle', { t
     await page.waitForFunction(() => window.engineCheck !== undefined, undefined, { timeout: 150_000 });
     const result = await page.evaluate(() => window.engineCheck!);
     if ('error' in result) {
-      if (/no WebGPU|found no adapter/.test(result.error)) return t.skip(`Chromium has no WebGPU here: ${result.error}`);
+      if (/no WebGPU|found no adapter/.test(result.error)) return skipUnlessStrict(t, `Chromium has no WebGPU here: ${result.error}`);
       assert.fail(`the page failed: ${result.error}`);
     }
     assert.deepEqual(errors, [], 'no page errors');

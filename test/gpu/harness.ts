@@ -11,20 +11,23 @@ import { readBuffer } from '../../src/train/readback.ts';
 import { createRng } from '../../src/train/rng.ts';
 import { defaultAdam } from '../../src/train/trainer.ts';
 
+import { skipUnlessStrict } from '../support/skip.ts';
 import { oddBatch, oddModel, oracleBatch, syntheticImages } from '../support/synthetic.ts';
 
 export { assertClose, oddBatch, oddModel, oracleBatch, syntheticImages } from '../support/synthetic.ts';
 
 let shared: Promise<GpuContext | undefined> | undefined;
+let adapterProblem = '';
 
-/** The test file's device, or undefined (the test is then skipped, never passed) when there is no adapter. */
+/** The test file's device, or undefined when there is no adapter: the test is then skipped (failed in a
+ *  strict run: test/support/skip.ts), never passed. */
 export async function gpuOrSkip(t: TestContext): Promise<GpuContext | undefined> {
   shared ??= createNodeGpu({ log: (m) => console.error(m) }).catch((e: Error) => {
-    console.error(`no WebGPU adapter: ${e.message}`);
+    adapterProblem = e.message;
     return undefined;
   });
   const ctx = await shared;
-  if (!ctx) t.skip('no WebGPU adapter');
+  if (!ctx) skipUnlessStrict(t, `no WebGPU adapter in Node: ${adapterProblem}`);
   return ctx;
 }
 
