@@ -10,7 +10,8 @@ import { type TrainingOptions, type TrainingState, checkResumeCompatible, decode
 import { saveModelBytes } from '../io/model-file.ts';
 import { type ModelConfig, referenceModel } from '../train/model.ts';
 import { runSession } from '../train/session.ts';
-import { type TuneResult, describeTuning, firstUseBudgetMs, planTuning, tuneWorkgroups, tuningKey } from '../train/tuner.ts';
+import { type TuningCache, type TuningOutcome, outcomeTuning, tuneAtFirstUse, tuningFacts } from '../train/first-use.ts';
+import { describeTuning, planTuning } from '../train/tuner.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import type { PlanTuning } from '../train/plan.ts';
 import { loadTuning, saveTuning, tuningFile } from './tuning-cache.ts';
@@ -71,43 +72,38 @@ runMain(async () => {
     sizes = undefined;
     throw e;
   }));
+  /** How this run's tuning went, for the done event. */
+  let tuned: TuningOutcome = { source: 'off' };
   const chooseSizes = async (ctx: GpuContext): Promise<PlanTuning | undefined> => {
-    if (opts.tune === 'off') return undefined;
-    const key = tuningKey(ctx.adapter, model, batch);
-    const cached = opts.tune === 'auto' ? loadTuning(key, cacheFile, warn) : undefined;
-    if (cached) {
-      out.say(`Workgroup sizes tuned earlier for this adapter and shape (${cacheFile}): ${describeTuning(cached)}; --tune tunes again`);
-      out.event({ event: 'tuning', source: 'cache', defaultMs: cached.defaultMs, tunedMs: cached.tunedMs, ...planTuning(cached), file: cacheFile });
-      return planTuning(cached);
-    }
-    const first = opts.tune === 'auto';
-    out.say(first
-      ? `Tuning the scheduler and workgroup sizes for this adapter and shape (first use, about ${firstUseBudgetMs / 1000} s; --no-tune skips it)...`
-      : 'Tuning the scheduler and workgroup sizes for this adapter and shape, every candidate (--tune)...');
-    let result: TuneResult;
+    const cache: TuningCache = { load: async (key) => loadTuning(key, cacheFile, warn), save: (r) => saveTuning(r, cacheFile) };
     try {
-      result = await tuneWorkgroups(ctx, model, batch, train, { signal: stopTuning.signal, ...(first ? { budgetMs: firstUseBudgetMs } : {}) });
+      tuned = await tuneAtFirstUse(ctx, model, batch, train, {
+        when: opts.tune, cache, signal: stopTuning.signal,
+        onStart: (budgetMs) => out.say(budgetMs !== undefined
+          ? `Tuning the scheduler and workgroup sizes for this adapter and shape (first use, within about ${budgetMs / 1000} s; --no-tune skips it)...`
+          : 'Tuning the scheduler and workgroup sizes for this adapter and shape, every candidate (--tune)...'),
+      });
     } catch (e) {
-      if (ctx.failure()) throw e;
       if (stopTuning.signal.aborted) return undefined; // Ctrl-C: nothing cached, the run stops before its first step
-      warn(`tuning failed (${(e as Error).message}): training with the default scheduler and workgroup sizes`);
-      return undefined;
+      throw e;
     }
-    let saved = true;
-    try {
-      await saveTuning(result, cacheFile);
-    } catch (e) {
-      saved = false;
-      warn(`the tuning was not saved (${(e as Error).message.replace(/\.$/, '')}); it is used for this run only`);
+    if (tuned.source === 'cache') {
+      out.say(`Workgroup sizes tuned earlier for this adapter and shape (${cacheFile}): ${describeTuning(tuned.record)}; --tune tunes again`);
+      out.event({ event: 'tuning', source: 'cache', defaultMs: tuned.record.defaultMs, tunedMs: tuned.record.tunedMs, ...planTuning(tuned.record), file: cacheFile });
+    } else if (tuned.source === 'failed') {
+      warn(`tuning failed (${tuned.error.message}): training with the default scheduler and workgroup sizes`);
+    } else if (tuned.source === 'tuned') {
+      const { result, saveError } = tuned;
+      if (saveError) warn(`the tuning was not saved (${saveError.message.replace(/\.$/, '')}); it is used for this run only`);
+      const tried = result.trials.length;
+      out.say(`Tuned in ${(result.elapsedMs / 1000).toFixed(1)} s: ${describeTuning(result)}; ${tried} of ${tried + result.skipped} workgroup candidates tried` +
+        (result.cut.length > 0 ? ' (--tune does everything)' : '') + (saveError ? '' : `; cached in ${cacheFile}`));
+      out.event({
+        event: 'tuning', source: 'tuned', defaultMs: result.defaultMs, tunedMs: result.tunedMs, ...planTuning(result),
+        tried, skipped: result.skipped, cut: result.cut, seconds: result.elapsedMs / 1000, file: saveError ? null : cacheFile,
+      });
     }
-    const tried = result.trials.length;
-    out.say(`Tuned in ${(result.elapsedMs / 1000).toFixed(1)} s: ${describeTuning(result)}; ${tried} of ${tried + result.skipped} candidates tried` +
-      (result.skipped > 0 ? ' before the time budget ran out (--tune tries all)' : '') + (saved ? `; cached in ${cacheFile}` : ''));
-    out.event({
-      event: 'tuning', source: 'tuned', defaultMs: result.defaultMs, tunedMs: result.tunedMs, ...planTuning(result),
-      tried, skipped: result.skipped, seconds: result.elapsedMs / 1000, file: saved ? cacheFile : null,
-    });
-    return planTuning(result);
+    return outcomeTuning(tuned);
   };
   const createGpu = async () => {
     const ctx = await createNodeGpu({ adapter: opts.adapter, log: (m) => process.stderr.write(`${m}\n`) });
@@ -173,7 +169,7 @@ runMain(async () => {
   out.event({
     event: 'done', testAccuracy: test.accuracy, testLoss: test.loss, validationAccuracy: held.accuracy, steps: trainer.step, batch,
     trainSeconds: result.trainSeconds, samplesPerSec, dispatchesPerStep: trainer.dispatchesPerStep, submitsPerStep: trainer.submitsPerStep,
-    recoveries: result.recoveries, adapter: ctx.adapter, model: opts.out ?? null,
+    recoveries: result.recoveries, adapter: ctx.adapter, model: opts.out ?? null, tuning: tuningFacts(tuned),
   });
   trainer.destroy();
   ctx.destroy();

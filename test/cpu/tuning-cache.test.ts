@@ -9,7 +9,7 @@ import { loadTuning, saveTuning } from '../../src/cli/tuning-cache.ts';
 import { asRoot } from '../support/skip.ts';
 
 const result = (key: string, wg: number) => ({
-  key, defaultMs: 10, tunedMs: 8, trials: [], searchedUnder: 'sequence' as const, schedulerTrials: [], skipped: 0, elapsedMs: 1, scheduler: 'sequence' as const,
+  key, defaultMs: 10, tunedMs: 8, trials: [], searchedUnder: 'sequence' as const, schedulerTrials: [], skipped: 0, cut: [], elapsedMs: 1, scheduler: 'sequence' as const,
   overrides: { lstm_cell_forward: { WG_X: wg, WG_Y: 4 } },
 });
 
@@ -42,8 +42,10 @@ test('a damaged cache or entry means no tuning, with a warning', async () => {
     b: { overrides: 'x', defaultMs: 1, tunedMs: 1 },
     c: { overrides: {}, defaultMs: 'fast', tunedMs: 1 },
     d: 7,
+    f: { overrides: {}, defaultMs: 1, tunedMs: 1 }, // no scheduler: not a v2 record
+    g: { overrides: {}, scheduler: 'sequence', defaultMs: 1, tunedMs: 1, cut: 'all' },
   }));
-  for (const key of ['a', 'b', 'c', 'd']) {
+  for (const key of ['a', 'b', 'c', 'd', 'f', 'g']) {
     assert.equal(load(key), undefined, `damaged entry ${key}`);
     assert.match(warnings.pop() ?? '', /damaged entry/, `a warning for entry ${key}`);
   }

@@ -1,7 +1,7 @@
 // The training worker: WebGPU (navigator.gpu exists in dedicated workers), MNIST, and one training
 // session at a time, driven by the page's messages (protocol.ts). Training here never blocks the page.
 // A new run's scheduler and workgroup sizes come from this browser's tuning cache for the adapter and shape, or from
-// the autotuner at the first start (src/train/tuner.ts), which a reset stops.
+// the autotuner at the first start (src/train/first-use.ts, as in the CLI), which a reset stops.
 import { createBrowserGpu } from '../../gpu/browser-gpu.ts';
 import type { GpuContext } from '../../gpu/device.ts';
 import { checkpointFormat, decodeCheckpoint } from '../../io/checkpoint.ts';
@@ -10,7 +10,8 @@ import { decodeSafetensors } from '../../io/safetensors.ts';
 import type { ModelConfig } from '../../train/model.ts';
 import type { PlanTuning } from '../../train/plan.ts';
 import { timestampsSupported } from '../../train/timing.ts';
-import { type TuneResult, type TuningRecord, firstUseBudgetMs, planTuning, tuneWorkgroups, tuningKept, tuningKey, tuningRecord } from '../../train/tuner.ts';
+import { type TuningCache, type TuningOutcome, outcomeTuning, tuneAtFirstUse } from '../../train/first-use.ts';
+import { type TuningRecord, tuningKept, tuningRecord } from '../../train/tuner.ts';
 import { UserError } from '../../user-error.ts';
 import { loadCheckpoint } from '../checkpoint-store.ts';
 import { type Hyper, totalSteps } from '../hyperparams.ts';
@@ -92,43 +93,40 @@ const gain = (r: Pick<TuningRecord, 'overrides' | 'scheduler' | 'defaultMs' | 't
 /** The scheduler and workgroup sizes for a run of `hyper` here: cached for this adapter and shape, else tuned
  *  now (with `autotune`), else the defaults. Throws the abort's reason when a reset stops the tuning. */
 async function planTuningFor(context: GpuContext, loaded: BrowserMnist, hyper: Hyper, autotune: boolean): Promise<PlanTuning | undefined> {
-  const model = pageModel(loaded, hyper.hidden);
-  const key = tuningKey(context.adapter, model, hyper.batch);
-  const cached = await loadTuning(key).catch((e: Error) => {
-    console.warn(`The tuning cache could not be read (${e.message}): it is ignored.`);
-    return undefined;
-  });
-  if (cached) {
-    postTuning('cached', `cached for this adapter: ${gain(cached)}`);
-    return planTuning(cached);
-  }
-  if (!autotune) {
-    postTuning('defaults', 'defaults (not tuned for this adapter and shape)');
-    return undefined;
-  }
-  post({ type: 'state', state: 'tuning', hyper });
+  const cache: TuningCache = {
+    load: (key) => loadTuning(key).catch((e: Error) => {
+      console.warn(`The tuning cache could not be read (${e.message}): it is ignored.`);
+      return undefined;
+    }),
+    save: (r) => saveTuning(r.key, tuningRecord(r)),
+  };
   const working = 'Tuning workgroup sizes for this adapter…';
-  postTuning('tuning', working);
   const abort = new AbortController();
   tuning = abort;
-  let result: TuneResult;
+  let outcome: TuningOutcome;
   try {
-    result = await tuneWorkgroups(context, model, hyper.batch, loaded.train, {
-      budgetMs: firstUseBudgetMs, signal: abort.signal, onProgress: (done, total) => postTuning('tuning', `${working} ${done} of ${total} candidates`),
+    outcome = await tuneAtFirstUse(context, pageModel(loaded, hyper.hidden), hyper.batch, loaded.train, {
+      when: autotune ? 'auto' : 'cached', cache, signal: abort.signal,
+      onStart: () => {
+        post({ type: 'state', state: 'tuning', hyper });
+        postTuning('tuning', working);
+      },
+      onProgress: (done, total) => postTuning('tuning', `${working} ${done} of ${total} candidates`),
     });
-  } catch (e) {
-    if (abort.signal.aborted) throw abort.signal.reason;
-    const failure = context.failure();
-    if (failure) throw failure;
-    postTuning('failed', `defaults: tuning failed (${(e as Error).message})`);
-    return undefined;
   } finally {
     tuning = undefined;
   }
-  await saveTuning(key, tuningRecord(result)).catch((e: Error) => console.warn(`The tuning could not be cached (${e.message}): it is used for this run only.`));
-  const tried = result.trials.length;
-  postTuning('tuned', `tuned: ${gain(result)} (${tried} of ${tried + result.skipped} candidates in ${(result.elapsedMs / 1000).toFixed(1)} s)`);
-  return planTuning(result);
+  if (outcome.source === 'cache') postTuning('cached', `cached for this adapter: ${gain(outcome.record)}`);
+  else if (outcome.source === 'off') postTuning('defaults', 'defaults (not tuned for this adapter and shape)');
+  else if (outcome.source === 'failed') postTuning('failed', `defaults: tuning failed (${outcome.error.message})`);
+  else {
+    const { result, saveError } = outcome;
+    if (saveError) console.warn(`The tuning could not be cached (${saveError.message}): it is used for this run only.`);
+    const tried = result.trials.length;
+    const cut = result.cut.length > 0 ? `; no time for ${result.cut.join(', ')}` : '';
+    postTuning('tuned', `tuned: ${gain(result)} (${tried} of ${tried + result.skipped} candidates in ${(result.elapsedMs / 1000).toFixed(1)} s${cut})`);
+  }
+  return outcomeTuning(outcome);
 }
 
 /** Opens a run (closing the one before); undefined when a reset stopped its tuning. */
