@@ -22,7 +22,8 @@ export interface PlanOptions {
   adam: AdamHyper;
   /** Image sets to upload once, by name ('train', 'test', ...). */
   datasets: Record<string, ImageSet>;
-  /** Override constants (workgroup sizes) per kernel name, for tuning; each kernel's defaults otherwise. */
+  /** Override constants (workgroup sizes) per kernel name (planSpecs), for tuning; each kernel's defaults
+   *  otherwise. A name the scheduler's plan lacks is refused. */
   overrides?: KernelOverrides;
   /** How the recurrence is dispatched (default: defaultScheduler). */
   scheduler?: Scheduler;
@@ -48,6 +49,12 @@ export function cellSpecs(scheduler: Scheduler): { forward: KernelSpec<any>; bac
   return scheduler === 'sequence'
     ? { forward: lstmSequenceForward, backward: lstmSequenceBackward }
     : { forward: lstmCellForward, backward: lstmCellBackward };
+}
+
+/** Every kernel of a plan under a scheduler, in encoding order: the names its overrides may key. */
+export function planSpecs(scheduler: Scheduler): KernelSpec<any>[] {
+  const cells = cellSpecs(scheduler);
+  return [gatherBatch, inputProjection, cells.forward, softmaxCrossEntropy, outputWeightGrad, cells.backward, lstmWeightGrad, gradNorm, adam];
 }
 
 export type KernelOverrides = Partial<Record<string, Overrides>>;
@@ -134,10 +141,20 @@ export function bufferSizes(d: Dims): Record<Exclude<BufferName, 'uniforms'>, nu
 
 const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
 
-/** Refuses, before any GPU work, a size that exceeds one of the device's limits: names the limit and the numbers. */
+/**
+ * Refuses, before any GPU work, an override for a kernel the scheduler's plan does not have (naming the
+ * kernels it has), and a size that exceeds one of the device's limits (naming the limit and the numbers).
+ */
 export function checkLimits(
   d: Dims, limits: GPUSupportedLimits, datasets: Record<string, ImageSet> = {}, overrides: KernelOverrides = {}, scheduler: Scheduler = defaultScheduler,
 ): void {
+  const specs = planSpecs(scheduler);
+  const names = specs.map((spec) => spec.name);
+  for (const name of Object.keys(overrides)) {
+    if (!names.includes(name)) {
+      throw new UserError(`workgroup overrides: no kernel ${name} in a '${scheduler}' plan; its kernels are ${names.join(', ')}`);
+    }
+  }
   const shape = `B=${d.batch} T=${d.steps} I=${d.input} H=${d.hidden} C=${d.classes}`;
   const maxBinding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
   const sizes: Record<string, number> = { ...bufferSizes(d) };
@@ -151,8 +168,7 @@ export function checkLimits(
     }
   }
   const maxGroups = limits.maxComputeWorkgroupsPerDimension;
-  const cells = cellSpecs(scheduler);
-  for (const spec of [gatherBatch, inputProjection, cells.forward, softmaxCrossEntropy, outputWeightGrad, cells.backward, lstmWeightGrad, gradNorm, adam]) {
+  for (const spec of specs) {
     const values = { ...spec.overrides, ...overrides[spec.name] };
     const grid = spec.workgroups(d, values);
     const size = Object.values(values).reduce((a, b) => a * b, 1);
