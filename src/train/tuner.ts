@@ -338,8 +338,11 @@ export function isTuningRecord(e: unknown): e is TuningRecord {
   const ms = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x) && x > 0;
   const size = (n: unknown): boolean => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 1024;
   const perKernel = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every(size);
+  if (!schedulers.includes(scheduler as Scheduler)) return false;
+  // Only the scheduler's tuned kernels: a plan refuses any other name, which would stop the run.
+  const tuned = tunedKernels(scheduler as Scheduler);
   return typeof overrides === 'object' && overrides !== null && !Array.isArray(overrides) &&
-    Object.values(overrides).every(perKernel) && ms(defaultMs) && ms(tunedMs) && schedulers.includes(scheduler as Scheduler) &&
+    Object.entries(overrides).every(([kernel, v]) => Object.hasOwn(tuned, kernel) && perKernel(v)) && ms(defaultMs) && ms(tunedMs) &&
     (cut === undefined || (Array.isArray(cut) && cut.every((x) => typeof x === 'string')));
 }
 

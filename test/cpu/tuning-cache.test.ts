@@ -10,7 +10,7 @@ import { asRoot } from '../support/skip.ts';
 
 const result = (key: string, wg: number) => ({
   key, defaultMs: 10, tunedMs: 8, trials: [], searchedUnder: 'sequence' as const, schedulerTrials: [], skipped: 0, cut: [], elapsedMs: 1, scheduler: 'sequence' as const,
-  overrides: { lstm_cell_forward: { WG_X: wg, WG_Y: 4 } },
+  overrides: { lstm_sequence_forward: { WG_X: wg, WG_Y: 4 } },
 });
 
 test('entries round-trip by key and do not overwrite each other', async () => {
@@ -20,10 +20,10 @@ test('entries round-trip by key and do not overwrite each other', async () => {
   assert.deepEqual(warnings, [], 'and no warning');
   await saveTuning(result('a', 8), file);
   await saveTuning(result('b', 16), file);
-  assert.deepEqual(loadTuning('a', file)?.overrides, { lstm_cell_forward: { WG_X: 8, WG_Y: 4 } });
-  assert.deepEqual(loadTuning('b', file)?.overrides, { lstm_cell_forward: { WG_X: 16, WG_Y: 4 } });
+  assert.deepEqual(loadTuning('a', file)?.overrides, { lstm_sequence_forward: { WG_X: 8, WG_Y: 4 } });
+  assert.deepEqual(loadTuning('b', file)?.overrides, { lstm_sequence_forward: { WG_X: 16, WG_Y: 4 } });
   await saveTuning(result('a', 32), file);
-  assert.equal(loadTuning('a', file)?.overrides.lstm_cell_forward?.WG_X, 32, 'a retune replaces its entry');
+  assert.equal(loadTuning('a', file)?.overrides.lstm_sequence_forward?.WG_X, 32, 'a retune replaces its entry');
   assert.equal(loadTuning('toString', file), undefined, 'a key is looked up in the file alone');
 });
 
@@ -44,13 +44,15 @@ test('a damaged cache or entry means no tuning, with a warning', async () => {
     d: 7,
     f: { overrides: {}, defaultMs: 1, tunedMs: 1 }, // no scheduler: not a v2 record
     g: { overrides: {}, scheduler: 'sequence', defaultMs: 1, tunedMs: 1, cut: 'all' },
+    // the other scheduler's cell kernel: a plan would refuse it and stop the run
+    h: { overrides: { lstm_cell_forward: { WG_X: 8, WG_Y: 4 } }, scheduler: 'sequence', defaultMs: 1, tunedMs: 1 },
   }));
-  for (const key of ['a', 'b', 'c', 'd', 'f', 'g']) {
+  for (const key of ['a', 'b', 'c', 'd', 'f', 'g', 'h']) {
     assert.equal(load(key), undefined, `damaged entry ${key}`);
     assert.match(warnings.pop() ?? '', /damaged entry/, `a warning for entry ${key}`);
   }
   await saveTuning(result('e', 8), file);
-  assert.equal(load('e')?.overrides.lstm_cell_forward?.WG_X, 8, 'a save over a damaged file keeps the new entry');
+  assert.equal(load('e')?.overrides.lstm_sequence_forward?.WG_X, 8, 'a save over a damaged file keeps the new entry');
 
   const asDir = join(dir, 'a-directory.json');
   mkdirSync(asDir);
