@@ -7,9 +7,10 @@
 //   da_o = dh * tanh(c_t) * o(1-o)                       dc_t-1 = dc * f
 // The dh recurrence reads W rows I+u and the dgates rows of t+1 as vec4 along g (4H is a multiple of 4 and
 // every such row starts on a vec4, whatever H): per 4 values of g, 4 vec4 loads of W (one per unit, as the
-// columns of a mat4x4) and 8 of dgates (one per row) feed 8 vec4 x mat4x4 products (128 multiply-adds),
-// against 5 scalar loads per 4 multiply-adds in the previous kernel. The register block is written out,
-// not looped over: some drivers (SwiftShader) do not unroll loops and keep a looped-over array in memory.
+// columns of a mat4x4) and 8 of dgates (one per row) feed 8 vec4 x mat4x4 products: 12 loads for 128
+// multiply-adds, each W vector reused by 8 rows and each dgates vector by 4 units. The register block is
+// written out, not looped over: some drivers (SwiftShader) do not unroll loops and keep a looped-over
+// array in memory.
 // The cell update stays scalar, so any H works.
 // Geometry: one invocation per (block of 8 batch rows b0 = 8*gid.y < B, quad of units u0 = 4*q < H) where
 // q = gid.x, gid.x + stride, ... (stride = every invocation along x).

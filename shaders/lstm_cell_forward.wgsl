@@ -7,9 +7,9 @@
 // Saves for backward: the activated gates (T, B, 4H), c (T+1, B, H), and h inside xh.
 // Per k the invocation loads 8 h values (one per row) and wk = the 4 gates' W[I+k, q*H+u0 .. q*H+u0+3] as a
 // mat4x4 (column q: gate q, 4 units): 4 vec4 loads when H % 4 == 0 (every such quad then starts on a
-// vec4), else 16 scalars; then 8 matrix multiply-adds (128 multiply-adds), against 8 scalar loads per 16
-// in the previous kernel. The register block is written out, not looped over: some drivers (SwiftShader)
-// do not unroll loops and keep a looped-over array in memory.
+// vec4), else 16 scalars; then 8 matrix multiply-adds (128 multiply-adds): each h value serves the 4
+// gates of 4 units and each W value 8 rows. The register block is written out, not looped over: some
+// drivers (SwiftShader) do not unroll loops and keep a looped-over array in memory.
 // Geometry: one invocation per (block of 8 batch rows b0 = 8*gid.y < B, quad of units u0 = 4*q < H) where
 // q = gid.x, gid.x + stride, ... (stride = every invocation along x).
 // Steps per dispatch: params.count timesteps t, t+1, ..., separated by a storage barrier. The scheduler

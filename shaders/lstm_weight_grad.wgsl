@@ -5,8 +5,9 @@
 // recurrent weights, and k = I+H (the constant-1 column) gives lstm/bias. dw: (I+H+1, 4H), the lstm
 // block of the gradient buffer.
 // Per r the invocation loads 2 vec4 of dgates (as a mat2x4) and 8 scalars of xh for 16 vec4
-// multiply-adds (the previous 4x4 kernel: 1 vec4 and 4 scalars for 4). The register block is written out, not
-// looped over: some drivers (SwiftShader) do not unroll loops and keep a looped-over array in memory.
+// multiply-adds: each dgates vector serves 8 k-rows and each xh value 8 columns. The register block is
+// written out, not looped over: some drivers (SwiftShader) do not unroll loops and keep a looped-over array
+// in memory.
 // The T*B reduction stays whole in each invocation: deterministic, no barriers, no atomics.
 // Geometry: one invocation per (column quads q0 = 2*gid.x, q0+1 < H, block of 8 k-rows k0 = 8*gid.y).
 

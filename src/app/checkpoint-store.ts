@@ -28,5 +28,3 @@ export async function loadCheckpoint(): Promise<Checkpoint | undefined> {
   const c = await transact<Checkpoint | undefined>('checkpoints', 'readonly', (s) => s.get(key));
   return c?.format === recordFormat ? c : undefined;
 }
-
-export const deleteCheckpoint = (): Promise<void> => transact('checkpoints', 'readwrite', (s) => s.delete(key));

@@ -28,10 +28,6 @@ export function showBanner(kind: 'error' | 'info', id: string, message: string, 
   return banner;
 }
 
-export function hideBanner(id: string): void {
-  byId('banners').querySelector(`[data-banner="${id}"]`)?.remove();
-}
-
 /** Replaces the trainer with what WebGPU needs; `detail` is the specific reason, when known. */
 export function showNoWebGpu(detail?: string): void {
   byId('app').hidden = true;
