@@ -144,9 +144,9 @@ for (let k = start as number; ; k++) {
     let last = 0;
     let midWrite = 0;
     const kills: string[] = [];
-    const deadline = Date.now() + 20_000;
-    // At least 4 kills; more (up to 10) until 2 have landed mid-write, the window that matters.
-    for (let round = 0; round < 10 && (round < 4 || midWrite < 2) && Date.now() < deadline; round++) {
+    // At least 4 kills; more (up to 10) until 2 have landed mid-write, the window that matters. A count of
+    // rounds, not a deadline: a round took about 1.1 s on a loaded 2-core machine, mostly the writer's start.
+    for (let round = 0; round < 10 && (round < 4 || midWrite < 2); round++) {
       const proc = spawn(process.execPath, ['--import', 'tsx', child, target, String(size), String(last + 1)], {
         cwd: repoRoot,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -156,7 +156,8 @@ for (let k = start as number; ; k++) {
       proc.stderr.on('data', (d) => (stderr += d));
       const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
       const firstWrite = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the writer reported no write within 20 s; stderr: ${stderr}`)), 20_000);
+        // Only against a hung writer: its start and first write took about 1 s here.
+        const timer = setTimeout(() => reject(new Error(`the writer reported no write within 60 s; stderr: ${stderr}`)), 60_000);
         let pending = '';
         proc.stdout.on('data', (d: Buffer) => {
           const lines = (pending + d.toString()).split('\n');
@@ -186,7 +187,9 @@ for (let k = start as number; ; k++) {
       last = k;
     }
     t.diagnostic(`${kills.length} kills, ${midWrite} mid-write (reported write -> write found; * = killed mid-write, temporary file left): ${kills.join(' ')}`);
-    assert.ok(kills.length >= 4, `only ${kills.length} kills happened before the deadline`);
+    assert.ok(kills.length >= 4, `only ${kills.length} kills happened`);
+    // The writer spends nearly all its time inside writeFileAtomic (4 of 4 kills landed mid-write here), so a
+    // slower machine only widens the window.
     assert.ok(midWrite >= 1, `no kill landed mid-write in ${kills.length} tries, so the test proved nothing`);
   });
 });

@@ -10,15 +10,42 @@ import { parseBenchArgs, stepsFor } from '../../bench/args.ts';
 import { sweepChart } from '../../bench/chart.ts';
 import { markdownReport } from '../../bench/report.ts';
 import { type BenchRecord, type BenchResults, checkResults, makeRecord, ratios, targets } from '../../bench/results.ts';
-import { type RunSpec, flopsPerStep, median, referenceShape, stepStats, sweepShapes } from '../../bench/workload.ts';
+import { type RunSpec, type Shape, flopsPerStep, median, referenceShape, stepStats, sweepShapes } from '../../bench/workload.ts';
+import { backward, forward, zeroTensors } from '../../src/reference/lstm.ts';
+import type { ModelConfig } from '../../src/train/model.ts';
 import { UserError } from '../../src/user-error.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-test('FLOPs per step follow reference-workload.md: about 1.26 GFLOP for the reference workload', () => {
-  const T = 28, B = 100, I = 28, H = 128, C = 10;
-  const expected = 2 * T * 2 * B * (I + H) * 4 * H + T * 2 * B * 4 * H * H + 3 * 2 * B * H * C;
-  assert.equal(flopsPerStep(referenceShape), expected, 'formula term by term');
+/**
+ * Multiply-adds of one training step of the float64 oracle (src/reference/lstm.ts), counted while it runs:
+ * each read of a weight matrix (the forward matmuls, and dh through the weights in backward) and each read
+ * of a weight gradient's input (x and h in backward) is one multiply-add of a matmul.
+ */
+function oracleMultiplyAdds(s: Shape): number {
+  const model: ModelConfig = { steps: s.steps, inputSize: s.input, hidden: s.hidden, classes: s.classes, forgetBias: 1 };
+  let reads = 0;
+  const counted = (a: Float64Array): Float64Array => new Proxy(a, {
+    get(target, key) {
+      if (typeof key === 'string' && /^\d+$/.test(key)) reads++;
+      const v: unknown = Reflect.get(target, key);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  const p = zeroTensors(model);
+  const weights = { ...p, 'lstm/kernel': counted(p['lstm/kernel']), 'output/kernel': counted(p['output/kernel']) };
+  const x = new Float64Array(s.steps * s.batch * s.input);
+  const labels = Array.from({ length: s.batch }, (_, b) => b % s.classes);
+  const f = forward(model, weights, x, labels, s.batch);
+  backward(model, weights, counted(x), labels, s.batch, { ...f, h: counted(f.h) });
+  return reads;
+}
+
+test('FLOPs per step: two per multiply-add the oracle does in a step; about 1.26 GFLOP for the reference workload', () => {
+  for (const shape of [{ batch: 3, steps: 5, input: 7, hidden: 9, classes: 11 }, { batch: 2, steps: 1, input: 1, hidden: 3, classes: 2 }]) {
+    assert.equal(flopsPerStep(shape), 2 * oracleMultiplyAdds(shape), `B=${shape.batch} T=${shape.steps} I=${shape.input} H=${shape.hidden} C=${shape.classes}`);
+  }
+  // The figure reference-workload.md gives.
   assert.ok(Math.abs(flopsPerStep(referenceShape) / 1e9 - 1.262) < 0.001, `about 1.26 GFLOP, got ${flopsPerStep(referenceShape)}`);
 });
 

@@ -276,7 +276,10 @@ describe('checkpoint', () => {
     throwsUserError(() => decodeCheckpoint(hugeLength, 'huge.ckpt'), /^huge\.ckpt is corrupted .*header length is 281474976711936 bytes/);
     const ms = performance.now() - start;
     const grown = process.memoryUsage().arrayBuffers - before;
-    assert.ok(ms < 200, `refusing took ${ms.toFixed(1)} ms`);
+    // Refusing both took 2-6 ms on a loaded 2-core machine; a decoder whose work followed the claimed sizes
+    // (2^40 floats, a 2^48-byte header) would take minutes. A second cannot flake 3x slower, and still
+    // tells the two apart.
+    assert.ok(ms < 1000, `refusing took ${ms.toFixed(1)} ms`);
     assert.ok(grown < 64 * 2 ** 20, `array buffers grew by ${grown} bytes`);
   });
 
@@ -365,7 +368,6 @@ describe('checkpoint fuzzing', () => {
     const rng = createRng(20240601);
     const counts: Record<string, number> = {};
     const start = performance.now();
-    const deadline = start + 6000; // the random stages stop here at the latest, so the test stays well under 10 s
 
     /** Decoding `bytes` must throw a UserError naming the file (and, if given, matching `pattern`). */
     const refused = (kind: string, bytes: Uint8Array, what: () => string, pattern?: RegExp): void => {
@@ -412,8 +414,10 @@ describe('checkpoint fuzzing', () => {
       ['splice', () => splice(good, rng)],
       ['garbage', () => garbage(good, rng)],
     ];
-    const perStage = 1500;
-    for (let round = 0; round < perStage && performance.now() < deadline; round++) {
+    // A fixed number of rounds, no deadline: every stage runs all its cases however slow the machine (the
+    // whole test took 2.7 s on a loaded 2-core machine).
+    const rounds = 1500;
+    for (let round = 0; round < rounds; round++) {
       for (const [kind, make] of random) {
         const [bad, what] = make();
         refused(kind, bad, () => what);
@@ -422,8 +426,8 @@ describe('checkpoint fuzzing', () => {
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     const ms = performance.now() - start;
     t.diagnostic(`${total} cases in ${ms.toFixed(0)} ms on a ${good.length}-byte checkpoint: ${JSON.stringify(counts)}`);
-    assert.ok(total >= 3000, `only ${total} fuzz cases ran`);
-    assert.equal(counts['single-bit flip'], 8 * good.length, 'not every single-bit flip was tried');
+    const planned = { truncation: good.length, 'single-bit flip': 8 * good.length, ...Object.fromEntries(random.map(([kind]) => [kind, rounds])) };
+    assert.deepEqual(counts, planned, 'every stage ran all its cases');
   });
 });
 

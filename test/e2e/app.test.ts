@@ -15,7 +15,7 @@ import { loadModelBytes } from '../../src/io/model-file.ts';
 import { forward, toFloat64 } from '../../src/reference/lstm.ts';
 import { type BuiltPage, artifactsDir, repoRoot, serveBuiltPage } from './app-support/built-page.ts';
 import {
-  collectErrors, drawStroke, longestMainThreadGap, settledProbabilities, seven, shownStep, waitForState, waitForStep,
+  collectErrors, drawStroke, mainThreadLoad, settledProbabilities, seven, shownStep, waitForState, waitForStep,
 } from './app-support/page-helpers.ts';
 import { chromiumMissing, launchChromium } from './browser.ts';
 import { skipUnlessStrict } from '../support/skip.ts';
@@ -95,8 +95,10 @@ test('the training page, end to end', { timeout: 300_000 }, async (t) => {
       await page.click('#btn-start');
       await waitForState(page, 'tuning', 30_000);
       assert.match(await page.locator('#s-tuning').innerText(), /^Tuning workgroup sizes for this adapter…/, 'the page says it is tuning');
-      const gap = await longestMainThreadGap(page, 1000);
-      assert.ok(gap < 400, `the page's main thread never stalls while tuning (longest gap ${gap.toFixed(0)} ms)`);
+      // The page's own main-thread tasks (mainThreadLoad): none over 50 ms measured here, loaded or not, so
+      // 400 ms holds 3x slower; a 600 ms stall on the main thread fails.
+      const tuning = await mainThreadLoad(page, 1000);
+      assert.ok(tuning.longestTask < 400, `the page's main thread never stalls while tuning (longest task ${tuning.longestTask.toFixed(0)} ms)`);
       assert.ok(await page.locator('#btn-reset').isEnabled(), 'a tuning can be reset');
       assert.ok(await page.locator('#btn-start').isDisabled() && await page.locator('#f-autotune').isDisabled(), 'and nothing else started');
       await page.click('#btn-reset');
@@ -109,7 +111,7 @@ test('the training page, end to end', { timeout: 300_000 }, async (t) => {
       const seconds = (Date.now() - began) / 1000;
       const tuned = page.locator('#s-tuning');
       assert.equal(await tuned.getAttribute('data-source'), 'tuned', 'the first start tuned');
-      assert.match(await tuned.innerText(), /^tuned: (\d+\.\d\dx faster than the defaults|defaults fastest) \(\d+ of 24 candidates in [\d.]+ s\)$/, 'and shows the outcome');
+      assert.match(await tuned.innerText(), /^tuned: (\d+\.\d\dx faster than the defaults|defaults fastest) \(\d+ of 16 candidates in [\d.]+ s(; no time for [^)]*)?\)$/, 'and shows the outcome');
       t.diagnostic(`first start with tuning to done: ${seconds.toFixed(1)} s; ${await tuned.innerText()}`);
 
       await page.click('#btn-reset');
@@ -131,9 +133,11 @@ test('the training page, end to end', { timeout: 300_000 }, async (t) => {
       await page.click('#btn-start');
       await waitForState(page, 'running', 60_000);
       await waitForStep(page, 3, 60_000);
-      const gap = await longestMainThreadGap(page, 1500);
-      assert.ok(gap < 400, `the page's main thread never stalls while training (longest gap ${gap.toFixed(0)} ms)`);
-      t.diagnostic(`longest main-thread gap while training: ${gap.toFixed(0)} ms`);
+      // As while tuning: the page's own tasks. Measured on a loaded 2-core machine: none over 50 ms while
+      // training (timer gaps 17-35 ms), so 3x slower stays far under 400 ms; a 600 ms stall fails.
+      const training = await mainThreadLoad(page, 1500);
+      assert.ok(training.longestTask < 400, `the page's main thread never stalls while training (longest task ${training.longestTask.toFixed(0)} ms, ${training.longTasks} over 50 ms)`);
+      t.diagnostic(`while training: longest main-thread task ${training.longestTask.toFixed(0)} ms (${training.longTasks} over 50 ms), longest timer gap ${training.longestGap.toFixed(0)} ms`);
       await waitForStep(page, 25, 120_000);
       const history = await page.evaluate(() => window.lstmApp!.history());
       assert.ok(history.train.length >= 5, `loss reported at several steps (${history.train.length})`);

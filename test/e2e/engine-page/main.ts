@@ -9,7 +9,9 @@ import { oddBatch, oddModel, oracleBatch, syntheticImages } from '../../support/
 
 declare global {
   interface Window {
-    engineCheck?: { adapter: unknown; gpuLosses: number[]; oracleLosses: number[]; dispatchesPerStep: number } | { error: string };
+    engineCheck?: {
+      adapter: unknown; gpuLosses: number[]; oracleLosses: number[]; dispatchesPerStep: number; scheduler: string; planDispatches: number;
+    } | { error: string };
   }
 }
 
@@ -31,7 +33,11 @@ async function main(): Promise<void> {
     oracleLosses.push(f.loss);
     adamStep(p, backward(oddModel, p, x, labels, oddBatch, f).grads, adam, defaultAdam);
   }
-  window.engineCheck = { adapter: ctx.adapter, gpuLosses, oracleLosses, dispatchesPerStep: trainer.dispatchesPerStep };
+  // The plan's count: one dispatch per bind group it made for a training step (the train set's gather and
+  // every group in plan.groups: one per timestep or one per sequence for the cell kernels).
+  const { plan } = trainer;
+  const planDispatches = 1 + Object.values(plan.groups).reduce((n, g) => n + (Array.isArray(g) ? g.length : 1), 0);
+  window.engineCheck = { adapter: ctx.adapter, gpuLosses, oracleLosses, dispatchesPerStep: trainer.dispatchesPerStep, scheduler: plan.scheduler, planDispatches };
   trainer.destroy();
   ctx.destroy();
 }
