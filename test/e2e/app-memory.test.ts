@@ -62,7 +62,7 @@ test('the page frees all GPU memory on reset and holds the same amount on every 
     let running: { bytes: number; buffers: number } | undefined;
     let loaded: { bytes: number; buffers: number } | undefined;
     const modelPath = join(await mkdtemp(join(tmpdir(), 'page-memory-')), 'model.safetensors');
-    for (let cycle = 0; cycle < 3; cycle++) {
+    for (let cycle = 0; cycle < 2; cycle++) { // the second cycle must hold what the first did: a leak shows
       await page.click('#btn-start');
       await waitForStep(page, 6, 60_000); // past step 3, where the profiler's scratch plan is made
       assert.ok((await memory(page)).bytes > baseline.bytes, `cycle ${cycle}: a run holds GPU memory`);
