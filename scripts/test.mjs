@@ -74,9 +74,9 @@ function runnerEnv() {
 const work = mkdtempSync(join(tmpdir(), 'webgpu-lstm-test-'));
 const summaryFile = join(work, 'summary.json');
 const child = spawn(process.execPath, [
-  // A hang detector for tests without their own timeout: none took over 4 s here quiet, 18 s beside four busy
-  // loops; the slow ones set theirs (5x or more what they took).
-  '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=120000',
+  // A hang detector for every test without its own timeout, and for each file as a whole (node applies it to
+  // both): the longest file, the page end to end, took 56 s here quiet and 132 s beside four busy loops.
+  '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=900000',
   '--test-reporter=spec', '--test-reporter-destination=stdout',
   `--test-reporter=${join(root, 'scripts', 'test-summary.mjs')}`, `--test-reporter-destination=${summaryFile}`,
   ...ordered,
