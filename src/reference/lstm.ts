@@ -8,9 +8,36 @@
 //   c_t = c_{t-1} * f + i * j,  h_t = tanh(c_t) * o,  h_0 = c_0 = 0
 //   logits = h_T . Wout + bout (B, C); loss = mean_b -log softmax(logits_b)[label_b]
 // Layouts are row-major: x (T, B, I), per-step state (T+1, B, H) with step 0 the zero state.
+//
+// Built from two parts that a stack of layers (lstm-stack.ts) reuses: one LSTM layer over a sequence
+// (layerForward, layerBackward) and the dense + softmax head on the last h (headForward, headBackward).
 import { type ModelConfig, type Tensors, tensorNames, tensorShapes, tensorSize } from '../train/model.ts';
 
-export interface Forward {
+export interface Forward extends LayerForward, HeadForward {}
+
+export interface Backward {
+  /** dloss/dparam for every named tensor. */
+  grads: Tensors<Float64Array>;
+  /** (B, C) (probs - onehot(label)) / B. */
+  dlogits: Float64Array;
+  /** (T, B, 4H) dloss/da_t, gradients w.r.t. the gate pre-activations (before the forget bias). */
+  dgates: Float64Array;
+  /** (B, H) dloss/dh_T. */
+  dhT: Float64Array;
+  /** (T, B, I) dloss/dx_t = dgates_t . W[0:I]^T: the gradient w.r.t. the input sequence. */
+  dx: Float64Array;
+}
+
+/** The sizes of one LSTM layer's pass over a minibatch: T steps, B rows, I inputs, H units. */
+export interface LayerShape {
+  steps: number;
+  batch: number;
+  input: number;
+  hidden: number;
+}
+
+/** What one layer's forward pass keeps for its backward pass (and the GPU tests compare with). */
+export interface LayerForward {
   /** (T, B, 4H) x_t . W[0:I] + b: the input projection, before the recurrent term. */
   xw: Float64Array;
   /** (T, B, 4H) activated gates i, j, f, o (f with the forget bias). */
@@ -19,6 +46,9 @@ export interface Forward {
   c: Float64Array;
   /** (T+1, B, H) hidden state; h[0] = 0. */
   h: Float64Array;
+}
+
+export interface HeadForward {
   /** (B, C) */
   logits: Float64Array;
   /** (B, C) softmax(logits). */
@@ -31,17 +61,6 @@ export interface Forward {
   loss: number;
   /** Mean of correct. */
   accuracy: number;
-}
-
-export interface Backward {
-  /** dloss/dparam for every named tensor. */
-  grads: Tensors<Float64Array>;
-  /** (B, C) (probs - onehot(label)) / B. */
-  dlogits: Float64Array;
-  /** (T, B, 4H) dloss/da_t, gradients w.r.t. the gate pre-activations (before the forget bias). */
-  dgates: Float64Array;
-  /** (B, H) dloss/dh_T. */
-  dhT: Float64Array;
 }
 
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
@@ -59,6 +78,15 @@ export function toFloat64(t: Tensors<Float32Array | Float64Array>): Tensors<Floa
   return out;
 }
 
+/** Refuses labels that are not class numbers below C, naming the first bad one. */
+export function checkLabels(labels: ArrayLike<number>, batch: number, classes: number): void {
+  if (labels.length !== batch) throw new Error(`reference: ${labels.length} labels for batch ${batch}`);
+  for (let b = 0; b < batch; b++) {
+    const y = labels[b];
+    if (!Number.isInteger(y) || y < 0 || y >= classes) throw new Error(`reference: label[${b}] = ${y} not in [0, ${classes})`);
+  }
+}
+
 function checkInputs(m: ModelConfig, p: Tensors<Float64Array>, x: Float64Array, labels: ArrayLike<number>, batch: number): void {
   const shapes = tensorShapes(m);
   for (const name of tensorNames) {
@@ -67,20 +95,13 @@ function checkInputs(m: ModelConfig, p: Tensors<Float64Array>, x: Float64Array, 
   }
   const nx = m.steps * batch * m.inputSize;
   if (x.length !== nx) throw new Error(`reference: x has ${x.length} values, expected T*B*I = ${nx}`);
-  if (labels.length !== batch) throw new Error(`reference: ${labels.length} labels for batch ${batch}`);
-  for (let b = 0; b < batch; b++) {
-    const y = labels[b];
-    if (!Number.isInteger(y) || y < 0 || y >= m.classes) throw new Error(`reference: label[${b}] = ${y} not in [0, ${m.classes})`);
-  }
+  checkLabels(labels, batch, m.classes);
 }
 
-export function forward(m: ModelConfig, p: Tensors<Float64Array>, x: Float64Array, labels: ArrayLike<number>, batch: number): Forward {
-  checkInputs(m, p, x, labels, batch);
-  const { steps: T, inputSize: I, hidden: H, classes: C } = m;
-  const B = batch;
+/** One LSTM layer over the sequence x (T, B, I) with kernel W (I+H, 4H) and bias b (4H). */
+export function layerForward(s: LayerShape, W: Float64Array, bias: Float64Array, forgetBias: number, x: Float64Array): LayerForward {
+  const { steps: T, batch: B, input: I, hidden: H } = s;
   const G = 4 * H;
-  const W = p['lstm/kernel'];
-  const bias = p['lstm/bias'];
   const xw = new Float64Array(T * B * G);
   const gates = new Float64Array(T * B * G);
   const c = new Float64Array((T + 1) * B * H);
@@ -102,7 +123,7 @@ export function forward(m: ModelConfig, p: Tensors<Float64Array>, x: Float64Arra
       for (let u = 0; u < H; u++) {
         const gi = sigmoid(a[u]);
         const gj = Math.tanh(a[H + u]);
-        const gf = sigmoid(a[2 * H + u] + m.forgetBias);
+        const gf = sigmoid(a[2 * H + u] + forgetBias);
         const go = sigmoid(a[3 * H + u]);
         gates[row + u] = gi;
         gates[row + H + u] = gj;
@@ -113,10 +134,11 @@ export function forward(m: ModelConfig, p: Tensors<Float64Array>, x: Float64Arra
       }
     }
   }
+  return { xw, gates, c, h };
+}
 
-  const Wout = p['output/kernel'];
-  const bout = p['output/bias'];
-  const hT = T * B * H;
+/** The dense + softmax cross-entropy head on hT (B, H): logits = hT . Wout (H, C) + bout (C). */
+export function headForward(B: number, H: number, C: number, Wout: Float64Array, bout: Float64Array, hT: Float64Array, labels: ArrayLike<number>): HeadForward {
   const logits = new Float64Array(B * C);
   const probs = new Float64Array(B * C);
   const sampleLoss = new Float64Array(B);
@@ -128,7 +150,7 @@ export function forward(m: ModelConfig, p: Tensors<Float64Array>, x: Float64Arra
     let best = 0;
     for (let k = 0; k < C; k++) {
       let s = bout[k];
-      for (let u = 0; u < H; u++) s += h[hT + b * H + u] * Wout[u * C + k];
+      for (let u = 0; u < H; u++) s += hT[b * H + u] * Wout[u * C + k];
       logits[l + k] = s;
       if (s > logits[l + best]) best = k;
     }
@@ -141,43 +163,51 @@ export function forward(m: ModelConfig, p: Tensors<Float64Array>, x: Float64Arra
     loss += sampleLoss[b];
     hits += correct[b];
   }
-  return { xw, gates, c, h, logits, probs, sampleLoss, correct, loss: loss / B, accuracy: hits / B };
+  return { logits, probs, sampleLoss, correct, loss: loss / B, accuracy: hits / B };
 }
 
-export function backward(m: ModelConfig, p: Tensors<Float64Array>, x: Float64Array, labels: ArrayLike<number>, batch: number, f: Forward): Backward {
-  checkInputs(m, p, x, labels, batch);
-  const { steps: T, inputSize: I, hidden: H, classes: C } = m;
-  const B = batch;
-  const G = 4 * H;
-  const grads = zeroTensors(m);
-  const W = p['lstm/kernel'];
-  const Wout = p['output/kernel'];
-  const dW = grads['lstm/kernel'];
-  const db = grads['lstm/bias'];
-  const dWout = grads['output/kernel'];
-  const dbout = grads['output/bias'];
-
-  // Output layer: dlogits = (probs - onehot) / B; dWout = h_T^T . dlogits; dh_T = dlogits . Wout^T.
-  const hT = T * B * H;
+/**
+ * The head's backward pass: dlogits = (probs - onehot) / B; adds hT^T . dlogits to dWout (H, C) and
+ * sum_b dlogits to dbout (C); returns dlogits and dhT = dlogits . Wout^T (B, H).
+ */
+export function headBackward(
+  B: number, H: number, C: number, Wout: Float64Array, hT: Float64Array, probs: Float64Array, labels: ArrayLike<number>,
+  dWout: Float64Array, dbout: Float64Array,
+): { dlogits: Float64Array; dhT: Float64Array } {
   const dlogits = new Float64Array(B * C);
   const dhT = new Float64Array(B * H);
   for (let b = 0; b < B; b++) {
     for (let k = 0; k < C; k++) {
-      const d = (f.probs[b * C + k] - (k === labels[b] ? 1 : 0)) / B;
+      const d = (probs[b * C + k] - (k === labels[b] ? 1 : 0)) / B;
       dlogits[b * C + k] = d;
       dbout[k] += d;
       for (let u = 0; u < H; u++) {
-        dWout[u * C + k] += f.h[hT + b * H + u] * d;
+        dWout[u * C + k] += hT[b * H + u] * d;
         dhT[b * H + u] += d * Wout[u * C + k];
       }
     }
   }
+  return { dlogits, dhT };
+}
 
-  // Through time, last step first. dh and dc carry dloss/dh_t and dloss/dc_t from step t+1.
+/**
+ * One layer's backward pass through time, last step first. dhOut (T, B, H) is the gradient reaching h_t
+ * from outside the layer (the head at the last step; the layer above's dx at every step); the recurrent
+ * gradient from step t+1 is added to it. Adds the layer's weight gradients to dW (I+H, 4H) and db (4H);
+ * returns dgates (T, B, 4H), w.r.t. the gate pre-activations, and dx (T, B, I), w.r.t. the input.
+ */
+export function layerBackward(
+  s: LayerShape, W: Float64Array, x: Float64Array, f: LayerForward, dhOut: Float64Array, dW: Float64Array, db: Float64Array,
+): { dgates: Float64Array; dx: Float64Array } {
+  const { steps: T, batch: B, input: I, hidden: H } = s;
+  const G = 4 * H;
   const dgates = new Float64Array(T * B * G);
-  let dh = Float64Array.from(dhT);
+  const dx = new Float64Array(T * B * I);
+  // dh and dc carry dloss/dh_t and dloss/dc_t from step t+1 (zero past the last step).
+  let dh = new Float64Array(B * H);
   const dc = new Float64Array(B * H);
   for (let t = T - 1; t >= 0; t--) {
+    for (let k = 0; k < B * H; k++) dh[k] += dhOut[t * B * H + k];
     const dhPrev = new Float64Array(B * H);
     for (let b = 0; b < B; b++) {
       const row = (t * B + b) * G;
@@ -197,12 +227,15 @@ export function backward(m: ModelConfig, p: Tensors<Float64Array>, x: Float64Arr
         dgates[row + 3 * H + u] = dhu * tc * go * (1 - go);
         dc[b * H + u] = dcu * gf;
       }
-      // dW[0:I] += x_t^T . da; dW[I:] += h_{t-1}^T . da; db += da; dh_{t-1} = da . W[I:]^T
+      // dW[0:I] += x_t^T . da; dW[I:] += h_{t-1}^T . da; db += da; dx_t = da . W[0:I]^T; dh_{t-1} = da . W[I:]^T
       const xs = (t * B + b) * I;
       for (let g = 0; g < G; g++) {
         const d = dgates[row + g];
         db[g] += d;
-        for (let k = 0; k < I; k++) dW[k * G + g] += x[xs + k] * d;
+        for (let k = 0; k < I; k++) {
+          dW[k * G + g] += x[xs + k] * d;
+          dx[xs + k] += d * W[k * G + g];
+        }
         for (let k = 0; k < H; k++) {
           dW[(I + k) * G + g] += f.h[prev + k] * d;
           dhPrev[b * H + k] += d * W[(I + k) * G + g];
@@ -211,5 +244,26 @@ export function backward(m: ModelConfig, p: Tensors<Float64Array>, x: Float64Arr
     }
     dh = dhPrev;
   }
-  return { grads, dlogits, dgates, dhT };
+  return { dgates, dx };
+}
+
+const layerShape = (m: ModelConfig, batch: number): LayerShape => ({ steps: m.steps, batch, input: m.inputSize, hidden: m.hidden });
+
+export function forward(m: ModelConfig, p: Tensors<Float64Array>, x: Float64Array, labels: ArrayLike<number>, batch: number): Forward {
+  checkInputs(m, p, x, labels, batch);
+  const layer = layerForward(layerShape(m, batch), p['lstm/kernel'], p['lstm/bias'], m.forgetBias, x);
+  const hT = layer.h.subarray(m.steps * batch * m.hidden);
+  return { ...layer, ...headForward(batch, m.hidden, m.classes, p['output/kernel'], p['output/bias'], hT, labels) };
+}
+
+export function backward(m: ModelConfig, p: Tensors<Float64Array>, x: Float64Array, labels: ArrayLike<number>, batch: number, f: Forward): Backward {
+  checkInputs(m, p, x, labels, batch);
+  const { steps: T, hidden: H } = m;
+  const grads = zeroTensors(m);
+  const hT = f.h.subarray(T * batch * H);
+  const { dlogits, dhT } = headBackward(batch, H, m.classes, p['output/kernel'], hT, f.probs, labels, grads['output/kernel'], grads['output/bias']);
+  const dhOut = new Float64Array(T * batch * H);
+  dhOut.set(dhT, (T - 1) * batch * H);
+  const { dgates, dx } = layerBackward(layerShape(m, batch), p['lstm/kernel'], x, f, dhOut, grads['lstm/kernel'], grads['lstm/bias']);
+  return { grads, dlogits, dgates, dhT, dx };
 }
