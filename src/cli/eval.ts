@@ -1,6 +1,7 @@
 // npm run eval -- --model FILE: accuracy of a saved model on the 10,000 MNIST test images.
 import { readFile } from 'node:fs/promises';
 import { loadMnist } from '../data/mnist.ts';
+import { taskFlags, taskView } from '../data/tasks.ts';
 import { createNodeGpu } from '../gpu/node-gpu.ts';
 import { loadModelBytes } from '../io/model-file.ts';
 import { createTrainer, defaultAdam } from '../train/trainer.ts';
@@ -21,14 +22,15 @@ runMain(async () => {
   } catch (e) {
     throw new UserError(`--model ${opts.model}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Pass a model saved by \`npm run train -- --out FILE\`.`);
   }
-  const { config, params } = loadModelBytes(bytes, opts.model);
-  const { test } = await loadMnist(opts.data);
+  const { config, params, task } = loadModelBytes(bytes, opts.model);
+  // The test set read as the model was trained (its metadata's task: rows, pixels, permuted pixels).
+  const test = taskView((await loadMnist(opts.data)).test, task);
   if (test.rows !== config.steps || test.cols !== config.inputSize) {
-    throw new UserError(`--model ${opts.model} reads ${config.steps} steps of ${config.inputSize} inputs, but the test images are ${test.rows}x${test.cols}`);
+    throw new UserError(`--model ${opts.model} reads ${config.steps} steps of ${config.inputSize} inputs, but ${taskFlags(task)} reads the test images as ${test.rows} steps of ${test.cols}`);
   }
   const ctx = await createNodeGpu({ adapter: opts.adapter, log: (m) => process.stderr.write(`${m}\n`) });
   describeAdapterForUser(ctx.adapter).forEach((l) => out.say(l));
-  out.say(`Model: ${opts.model} (LSTM T=${config.steps} I=${config.inputSize} H=${config.hidden} C=${config.classes})`);
+  out.say(`Model: ${opts.model} (LSTM T=${config.steps} I=${config.inputSize} H=${config.hidden} C=${config.classes}${task.name === 'mnist' ? '' : `; ${taskFlags(task)}`})`);
   const evaluator = await createTrainer(ctx, { model: config, batch: opts.batch, adam: defaultAdam, seed: 0 }, { test }, params);
   const started = performance.now();
   const result = await evaluator.evaluate('test');

@@ -4,11 +4,13 @@
 import { existsSync } from 'node:fs';
 import { splitTrainValidation } from '../data/dataset.ts';
 import { loadMnist, mnistClasses } from '../data/mnist.ts';
+import { defaultTask, taskFlags, taskView } from '../data/tasks.ts';
 import { createNodeGpu } from '../gpu/node-gpu.ts';
 import { readFileChecked, writeFileAtomic } from '../io/atomic-file.ts';
 import { type TrainingOptions, type TrainingState, checkResumeCompatible, decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint.ts';
 import { saveModelBytes } from '../io/model-file.ts';
 import { type ModelConfig, referenceModel } from '../train/model.ts';
+import { type LrSchedule, constantSchedule, describeSchedule, makeSchedule } from '../train/lr-schedule.ts';
 import { runSession } from '../train/session.ts';
 import { type TuningCache, type TuningOutcome, outcomeTuning, tuneAtFirstUse, tuningFacts } from '../train/first-use.ts';
 import { describeTuning, planTuning } from '../train/tuner.ts';
@@ -17,6 +19,7 @@ import type { PlanTuning } from '../train/plan.ts';
 import { loadTuning, saveTuning, tuningFile } from './tuning-cache.ts';
 import { defaultAdam } from '../train/trainer.ts';
 import { type TrainOptions, parseTrainArgs, trainUsage } from './args.ts';
+import { UserError } from '../user-error.ts';
 import { createReporter, describeAdapterForUser, formatSeconds, runMain } from './output.ts';
 
 /** Options of a resumed run: flags given on the command line, else the checkpoint's. */
@@ -29,8 +32,22 @@ function resumedOptions(opts: TrainOptions, saved: TrainingState): { hidden: num
       lr: given('lr') ? opts.lr : saved.options.lr,
       seed: given('seed') ? opts.seed : saved.options.seed,
       clipNorm: given('clip-norm') ? opts.clipNorm : saved.options.clipNorm,
+      task: given('task') ? opts.task : saved.options.task ?? defaultTask,
     },
   };
+}
+
+/** The run's learning-rate schedule over `totalSteps`: the flags given, else (resuming) the checkpoint's. */
+function runSchedule(opts: TrainOptions, totalSteps: number, saved?: LrSchedule): LrSchedule {
+  const keep = (flag: string): boolean => saved !== undefined && !opts.explicit.includes(flag);
+  const savedStep = saved?.kind === 'step' ? saved : undefined;
+  const kind = keep('lr-schedule') ? saved!.kind : opts.lrSchedule;
+  const stepOnly = opts.explicit.find((f) => f === 'lr-step-every' || f === 'lr-gamma');
+  if (stepOnly && kind !== 'step') throw new UserError(`--${stepOnly} applies only to --lr-schedule step, and ${opts.resume} runs ${kind}: drop --${stepOnly}.`);
+  return makeSchedule(kind, keep('warmup') ? saved!.warmup : opts.warmup, totalSteps, {
+    every: savedStep && keep('lr-step-every') ? savedStep.every : opts.lrStepEvery,
+    gamma: savedStep && keep('lr-gamma') ? savedStep.gamma : opts.lrGamma,
+  });
 }
 
 async function loadCheckpointFile(path: string): Promise<TrainingState> {
@@ -46,13 +63,21 @@ runMain(async () => {
   const out = createReporter(opts.json);
   const resume = opts.resume ? await loadCheckpointFile(opts.resume) : undefined;
   const checkpointPath = opts.checkpoint ?? opts.resume;
+  const chosen: { hidden: number; options: TrainingOptions } = resume ? resumedOptions(opts, resume) : { hidden: opts.hidden, options: { batch: opts.batch, lr: opts.lr, seed: opts.seed, clipNorm: opts.clipNorm, task: opts.task } };
+  const task = chosen.options.task ?? defaultTask;
   const mnist = await loadMnist(opts.data);
-  const { train, validation } = splitTrainValidation(mnist.train);
-  const chosen = resume ? resumedOptions(opts, resume) : { hidden: opts.hidden, options: { batch: opts.batch, lr: opts.lr, seed: opts.seed, clipNorm: opts.clipNorm } };
+  const { train, validation } = splitTrainValidation(taskView(mnist.train, task));
+  const testSet = taskView(mnist.test, task);
   const model: ModelConfig = { ...referenceModel, steps: train.rows, inputSize: train.cols, hidden: chosen.hidden, classes: mnistClasses };
-  if (resume) checkResumeCompatible(resume, { config: model, options: chosen.options }, opts.resume!);
   const { batch } = chosen.options;
-  const totalSteps = opts.steps ?? opts.epochs * Math.ceil(train.count / batch);
+  const savedSchedule = resume ? (resume.options.schedule ?? constantSchedule) : undefined;
+  // Resuming a cosine schedule without --steps or --epochs finishes it.
+  const finish = savedSchedule?.kind === 'cosine' && !opts.explicit.some((f) => f === 'steps' || f === 'epochs') ? savedSchedule.steps : undefined;
+  const asked = opts.steps ?? opts.epochs * Math.ceil(train.count / batch);
+  const totalSteps = finish ?? asked;
+  const schedule = runSchedule(opts, totalSteps, savedSchedule);
+  if (schedule.kind !== 'constant' || schedule.warmup > 0) chosen.options.schedule = schedule; // absent: constant, as before schedules
+  if (resume) checkResumeCompatible(resume, { config: model, options: chosen.options }, opts.resume!);
 
   let interrupted = false;
   const stopTuning = new AbortController();
@@ -112,8 +137,8 @@ runMain(async () => {
     return ctx;
   };
   out.say(`Model: LSTM T=${model.steps} I=${model.inputSize} H=${model.hidden} C=${model.classes}; batch ${batch}, Adam lr ${chosen.options.lr}, seed ${chosen.options.seed}` +
-    (chosen.options.clipNorm > 0 ? `, clip norm ${chosen.options.clipNorm}` : ''));
-  out.say(`Data: ${train.count} training, ${validation.count} validation, ${mnist.test.count} test images; ${totalSteps} steps` +
+    (chosen.options.clipNorm > 0 ? `, clip norm ${chosen.options.clipNorm}` : '') + (chosen.options.schedule ? `, lr schedule ${describeSchedule(schedule)}` : ''));
+  out.say(`Data: ${task.name === 'mnist' ? '' : `${taskFlags(task)}, `}${train.count} training, ${validation.count} validation, ${testSet.count} test images; ${totalSteps} steps` +
     (resume ? `, resuming at step ${resume.step} from ${opts.resume}` : ''));
   if (resume && resume.step >= totalSteps) out.say(`The checkpoint has ${resume.step} steps already, at or past --steps ${totalSteps}: nothing to train.`);
 
@@ -121,7 +146,7 @@ runMain(async () => {
     {
       model, adam: defaultAdam, options: chosen.options, totalSteps, logEvery: opts.logEvery,
       checkpointEvery: checkpointPath ? opts.checkpointEvery : 0,
-      datasets: { train, validation, test: mnist.test },
+      datasets: { train, validation, test: testSet },
     },
     {
       createGpu,
@@ -162,7 +187,7 @@ runMain(async () => {
     const bytes = saveModelBytes(model, params, {
       steps: String(trainer.step), batch: String(batch), lr: String(chosen.options.lr), seed: String(chosen.options.seed),
       test_accuracy: test.accuracy.toFixed(4),
-    });
+    }, task);
     await writeFileAtomic(opts.out, bytes);
     out.say(`Saved the model to ${opts.out}`);
   }

@@ -5,7 +5,10 @@
 // Tensors, in this order: the parameters under the model file's names (lstm/kernel, lstm/bias,
 // output/kernel, output/bias), then the first moments as adam/m/<name>, then the second as adam/v/<name>.
 // Metadata (all strings): format, gate_order "i,j,f,o", config (JSON), options (JSON), step, data_order
-// (JSON), data_crc32, header_crc32.
+// (JSON), data_crc32, header_crc32. options.schedule is the learning-rate schedule (src/train/lr-schedule.ts,
+// the cosine's total steps included); it is absent for a constant rate without warmup, as in checkpoints
+// written before schedules, which therefore load as that. After options come task and permute for a task
+// other than the rows one (src/data/tasks.ts), as in model files; absent, as in older files: 'mnist'.
 //
 // Integrity: two CRC-32s (8 lowercase hex digits), which together cover every byte of the file.
 //   data_crc32    the data region, i.e. everything after the header.
@@ -19,6 +22,8 @@
 
 import { type ModelConfig, type TensorName, type Tensors, tensorNames, tensorShapes, tensorSize } from '../train/model.ts';
 import type { DataOrderState } from '../train/data-order.ts';
+import { type Task, defaultTask, sameTask, taskFlags, taskFromMetadata, taskMetadata } from '../data/tasks.ts';
+import { type LrSchedule, constantSchedule, scheduleProblem } from '../train/lr-schedule.ts';
 import { UserError } from '../user-error.ts';
 import { crc32, crc32Hex } from './crc32.ts';
 import { gateOrder, modelFormat } from './model-file.ts';
@@ -32,6 +37,10 @@ export interface TrainingOptions {
   seed: number;
   /** Global gradient-norm clip; 0 = off. */
   clipNorm: number;
+  /** The learning-rate schedule; absent: constant, no warmup. */
+  schedule?: LrSchedule;
+  /** How images are read (src/data/tasks.ts); absent: 'mnist', rows. */
+  task?: Task;
 }
 
 export interface TrainingState {
@@ -89,13 +98,14 @@ export function encodeCheckpoint(s: TrainingState): Uint8Array {
     }
   }
   const { steps, inputSize, hidden, classes, forgetBias } = s.config;
-  const { batch, lr, seed, clipNorm } = s.options;
+  const { batch, lr, seed, clipNorm, schedule } = s.options;
   const { rng, epoch, position } = s.dataOrder;
   const metadata = {
     format: checkpointFormat,
     gate_order: gateOrder,
     config: JSON.stringify({ steps, inputSize, hidden, classes, forgetBias }),
-    options: JSON.stringify({ batch, lr, seed, clipNorm }),
+    options: JSON.stringify({ batch, lr, seed, clipNorm, ...(schedule ? { schedule } : {}) }),
+    ...taskMetadata(s.options.task ?? defaultTask),
     step: String(s.step),
     data_order: JSON.stringify({ rng: [...rng], epoch, position }),
     data_crc32: blankDigits,
@@ -167,6 +177,10 @@ export function decodeCheckpoint(bytes: Uint8Array, fileName: string): TrainingS
   };
   const o = jsonObject(metadata, 'options', optionRules, fail);
   const options: TrainingOptions = { batch: o.batch as number, lr: o.lr as number, seed: o.seed as number, clipNorm: o.clipNorm as number };
+  if (o.schedule !== undefined) options.schedule = o.schedule as LrSchedule;
+  const task = taskFromMetadata(metadata);
+  if ('problem' in task) return fail(task.problem);
+  if (task.name !== 'mnist') options.task = task;
   const d = jsonObject(metadata, 'data_order', dataOrderRules, fail);
   const dataOrder: DataOrderState = { rng: [...(d.rng as number[])], epoch: d.epoch as number, position: d.position as number };
   const stepText = own(metadata, 'step');
@@ -204,14 +218,21 @@ export function checkResumeCompatible(
   fileName: string,
 ): void {
   const f = fileName;
-  const flag = (name: string, asked: number, saved: number) =>
+  const flag = (name: string, asked: number | string, saved: number | string) =>
     `--${name} ${asked} contradicts ${f} (${name} ${saved}); drop the flag or pass ${saved}`;
-  const fromData = (what: string, asked: number, saved: number) =>
+  const fromData = (what: string, asked: number | string, saved: number | string) =>
     `the data has ${what} ${asked} but ${f} was trained on ${saved}; resume with the same data set`;
-  const checks: [asked: number, saved: number, line: (asked: number, saved: number) => string][] = [
+  const rate = requested.options.schedule ?? constantSchedule;
+  const savedRate = s.options.schedule ?? constantSchedule;
+  const askedTask = requested.options.task ?? defaultTask;
+  const savedTask = s.options.task ?? defaultTask;
+  // Another task reads other shapes (T, I) from the same images: then name the task, not the shapes.
+  const taskDiffers = !sameTask(askedTask, savedTask);
+  const taskLine = taskDiffers ? [`${taskFlags(askedTask)} contradicts ${f} (${taskFlags(savedTask)}); drop the flags or pass ${taskFlags(savedTask)}`] : [];
+  const checks: [asked: number | string, saved: number | string, line: (asked: number | string, saved: number | string) => string][] = [
     [requested.config.hidden, s.config.hidden, (a, b) => flag('hidden', a, b)],
-    [requested.config.steps, s.config.steps, (a, b) => fromData('steps (timesteps per example)', a, b)],
-    [requested.config.inputSize, s.config.inputSize, (a, b) => fromData('inputSize (features per timestep)', a, b)],
+    [taskDiffers ? s.config.steps : requested.config.steps, s.config.steps, (a, b) => fromData('steps (timesteps per example)', a, b)],
+    [taskDiffers ? s.config.inputSize : requested.config.inputSize, s.config.inputSize, (a, b) => fromData('inputSize (features per timestep)', a, b)],
     [requested.config.classes, s.config.classes, (a, b) => fromData('classes', a, b)],
     [
       requested.config.forgetBias,
@@ -222,8 +243,17 @@ export function checkResumeCompatible(
     [requested.options.lr, s.options.lr, (a, b) => flag('lr', a, b)],
     [requested.options.seed, s.options.seed, (a, b) => flag('seed', a, b)],
     [requested.options.clipNorm, s.options.clipNorm, (a, b) => flag('clip-norm', a, b)],
+    [rate.kind, savedRate.kind, (a, b) => flag('lr-schedule', a, b)],
+    [rate.warmup, savedRate.warmup, (a, b) => flag('warmup', a, b)],
   ];
-  const lines = checks.filter(([a, b]) => a !== b).map(([a, b, line]) => line(a, b));
+  if (rate.kind === 'cosine' && savedRate.kind === 'cosine') {
+    checks.push([rate.steps, savedRate.steps, (a, b) =>
+      `a run of ${a} steps (--steps or --epochs) contradicts ${f} (its cosine schedule runs over ${b} steps); drop --steps and --epochs, or pass --steps ${b}`]);
+  }
+  if (rate.kind === 'step' && savedRate.kind === 'step') {
+    checks.push([rate.every, savedRate.every, (a, b) => flag('lr-step-every', a, b)], [rate.gamma, savedRate.gamma, (a, b) => flag('lr-gamma', a, b)]);
+  }
+  const lines = [...taskLine, ...checks.filter(([a, b]) => a !== b).map(([a, b, line]) => line(a, b))];
   if (lines.length === 1) throw new UserError(`cannot resume: ${lines[0]}.`);
   if (lines.length > 1) throw new UserError(`cannot resume: ${lines.length} settings differ from ${f}:\n  ${lines.join('\n  ')}`);
 }
@@ -342,6 +372,8 @@ const optionRules: Rule[] = [
   ['lr', (v) => isFiniteNumber(v) && v > 0, 'a number > 0'],
   ['seed', isU32, 'a whole number from 0 to 4294967295'],
   ['clipNorm', (v) => isFiniteNumber(v) && v >= 0, 'a number >= 0 (0 = off)'],
+  ['schedule', (v) => v === undefined || scheduleProblem(v) === undefined,
+    'absent (constant, no warmup) or {"kind":"constant"|"cosine"|"step","warmup":N}, with "steps" above the warmup for cosine, "every" >= 1 and "gamma" in (0, 1] for step'],
 ];
 const dataOrderRules: Rule[] = [
   ['rng', (v) => Array.isArray(v) && v.length === 4 && v.every(isU32), 'a list of 4 whole numbers from 0 to 4294967295'],

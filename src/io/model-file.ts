@@ -1,16 +1,18 @@
 // A trained model as a .safetensors file: the four parameter tensors in tensorNames order, and the
-// ModelConfig in the metadata so the file alone is enough to rebuild the model.
+// ModelConfig and the task (src/data/tasks.ts: keys task and permute, absent for 'mnist') in the metadata,
+// so the file alone is enough to rebuild the model and read its test set the way it was trained.
 
+import { type Task, defaultTask, taskFromMetadata, taskMetadata } from '../data/tasks.ts';
 import { type ModelConfig, type Tensors, tensorNames, tensorShapes, tensorSize } from '../train/model.ts';
 import { UserError } from '../user-error.ts';
 import { type NamedTensor, decodeSafetensors, encodeSafetensors } from './safetensors.ts';
 
 export const modelFormat = 'webgpu-lstm/1';
 export const gateOrder = 'i,j,f,o';
-const reservedKeys = ['format', 'gate_order', 'config'];
+const reservedKeys = ['format', 'gate_order', 'config', 'task', 'permute'];
 
-/** `extra` adds metadata (training options, accuracy...); it cannot use the keys format, gate_order, config. */
-export function saveModelBytes(config: ModelConfig, params: Tensors, extra: Record<string, string>): Uint8Array {
+/** `extra` adds metadata (training options, accuracy...); it cannot use the keys format, gate_order, config, task, permute. */
+export function saveModelBytes(config: ModelConfig, params: Tensors, extra: Record<string, string>, task: Task = defaultTask): Uint8Array {
   for (const k of reservedKeys) if (k in extra) throw new Error(`saveModelBytes: metadata key "${k}" is reserved`);
   const shapes = tensorShapes(config);
   const tensors: Record<string, NamedTensor> = {};
@@ -20,14 +22,14 @@ export function saveModelBytes(config: ModelConfig, params: Tensors, extra: Reco
     }
     tensors[name] = { shape: shapes[name], data: params[name] };
   }
-  const metadata = { ...extra, format: modelFormat, gate_order: gateOrder, config: JSON.stringify(config) };
+  const metadata = { ...extra, format: modelFormat, gate_order: gateOrder, config: JSON.stringify(config), ...taskMetadata(task) };
   return encodeSafetensors(tensors, metadata);
 }
 
 export function loadModelBytes(
   bytes: Uint8Array,
   fileName: string,
-): { config: ModelConfig; params: Tensors; metadata: Record<string, string> } {
+): { config: ModelConfig; params: Tensors; metadata: Record<string, string>; task: Task } {
   const fail = (problem: string): never => {
     throw new UserError(`${fileName}: ${problem}. Pass a model saved by \`npm run train -- --out FILE\`.`);
   };
@@ -39,6 +41,8 @@ export function loadModelBytes(
     fail(`metadata "gate_order" is ${JSON.stringify(metadata.gate_order)}, expected "${gateOrder}"`);
   }
   const config = parseConfig(metadata.config, fail);
+  const task = taskFromMetadata(metadata);
+  if ('problem' in task) fail(task.problem);
   const shapes = tensorShapes(config);
   const params = {} as Tensors;
   for (const name of tensorNames) {
@@ -51,7 +55,7 @@ export function loadModelBytes(
   }
   const unexpected = Object.keys(tensors).filter((n) => !(tensorNames as readonly string[]).includes(n));
   if (unexpected.length > 0) fail(`unexpected tensors ${unexpected.join(', ')} (a model has ${tensorNames.join(', ')})`);
-  return { config, params, metadata };
+  return { config, params, metadata, task: task as Task };
 }
 
 function parseConfig(json: string | undefined, fail: (problem: string) => never): ModelConfig {

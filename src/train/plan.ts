@@ -159,12 +159,16 @@ export function checkLimits(
   const maxBinding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
   const sizes: Record<string, number> = { ...bufferSizes(d) };
   for (const [name, set] of Object.entries(datasets)) sizes[`${name} images`] = packedBytes(set.pixels.length);
+  const fits = (batch: number): boolean => Object.values(bufferSizes({ ...d, batch })).every((bytes) => bytes <= maxBinding);
   for (const [name, bytes] of Object.entries(sizes)) {
     if (bytes > maxBinding) {
-      throw new UserError(
-        `${shape}: buffer ${name} needs ${mib(bytes)}, over this device's maxStorageBufferBindingSize of ${mib(maxBinding)}. ` +
-          'Use a smaller batch, hidden size or sequence.',
-      );
+      // The per-step buffers grow with the batch (a dataset does not): say the largest batch that fits.
+      let batch = d.batch - 1;
+      while (batch > 0 && !fits(batch)) batch -= 1;
+      const fix = name.endsWith(' images') || batch < 1
+        ? 'Use a smaller batch, hidden size or sequence.'
+        : `At T=${d.steps} H=${d.hidden} a batch of at most ${batch} fits; or use a smaller hidden size or sequence.`;
+      throw new UserError(`${shape}: buffer ${name} needs ${mib(bytes)}, over this device's maxStorageBufferBindingSize of ${mib(maxBinding)}. ${fix}`);
     }
   }
   const maxGroups = limits.maxComputeWorkgroupsPerDimension;

@@ -57,7 +57,9 @@ export const maxRecoveries = 3;
 
 export async function runSession(cfg: SessionConfig, hooks: SessionHooks, resume?: TrainingState): Promise<SessionResult> {
   const { options } = cfg;
-  const trainConfig = { model: cfg.model, batch: options.batch, adam: { ...cfg.adam, lr: options.lr }, seed: options.seed, clipNorm: options.clipNorm };
+  const trainConfig = {
+    model: cfg.model, batch: options.batch, adam: { ...cfg.adam, lr: options.lr }, seed: options.seed, clipNorm: options.clipNorm, schedule: options.schedule,
+  };
   const open = async (from?: EngineState): Promise<{ ctx: GpuContext; trainer: Trainer }> => {
     const ctx = await hooks.createGpu();
     try {

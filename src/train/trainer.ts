@@ -1,5 +1,5 @@
 // The training loop's engine: a plan, the data order, Adam's step counter, and asynchronous readback.
-// Each step writes only the batch indices and Adam's uniform (step counter and its learning rate),
+// Each step writes only the batch indices and Adam's uniform (step counter and its scheduled learning rate),
 // encodes its dispatches into one command buffer and submits once. It runs the same in Node and in the
 // browser.
 import type { ImageSet } from '../data/dataset.ts';
@@ -10,6 +10,7 @@ import { statusBytes } from '../kernels/grad_norm.ts';
 import { UserError } from '../user-error.ts';
 import { type DataOrder, type DataOrderState, createDataOrder, restoreDataOrder } from './data-order.ts';
 import { initParams } from './init.ts';
+import { type LrSchedule, scheduledLr } from './lr-schedule.ts';
 import { type ModelConfig, type Tensors, packParams, unpackParams } from './model.ts';
 import { type KernelOverrides, type Plan, type Scheduler, createPlan } from './plan.ts';
 import { createReadbackRing, readBuffer } from './readback.ts';
@@ -27,6 +28,8 @@ export interface TrainConfig {
   overrides?: KernelOverrides;
   /** How the recurrence is dispatched (plan.ts Scheduler); the results are the same bit for bit. */
   scheduler?: Scheduler;
+  /** The learning rate per step (of adam.lr); absent: adam.lr at every step. */
+  schedule?: LrSchedule;
 }
 
 /** TensorFlow's AdamOptimizer defaults with the tutorial's learning rate. */
@@ -187,7 +190,8 @@ export async function createTrainer(
         throw new Error('trainStep: this trainer has no dataset named train');
       }
       step += 1;
-      const adamUniform = packUniform(plan.kernels.adam, plan.kernels.adam.spec.params(plan.dims, { ...cfg.adam, clipNorm: cfg.clipNorm ?? 0, step }));
+      const lr = cfg.schedule ? scheduledLr(cfg.adam.lr, cfg.schedule, step) : cfg.adam.lr;
+      const adamUniform = packUniform(plan.kernels.adam, plan.kernels.adam.spec.params(plan.dims, { ...cfg.adam, lr, clipNorm: cfg.clipNorm ?? 0, step }));
       device.queue.writeBuffer(plan.buffers.batchIndex, 0, indices);
       device.queue.writeBuffer(plan.buffers.uniforms, plan.adamSlot, adamUniform);
       const slot = opts.stats ? await statsRing.acquire() : undefined;

@@ -18,19 +18,22 @@ describe('parseTrainArgs', () => {
   test('defaults are the reference workload', () => {
     assert.deepEqual(parseTrainArgs([]), {
       help: false, steps: 1000, batch: 100, hidden: 128, lr: 0.001, seed: 0, logEvery: 10, json: false,
-      checkpointEvery: 100, clipNorm: 0, tune: 'auto', explicit: [],
+      checkpointEvery: 100, clipNorm: 0, lrSchedule: 'constant', warmup: 0, tune: 'auto', task: { name: 'mnist' }, explicit: [],
     });
   });
 
   test('every flag', () => {
     const argv = ['--steps', '5', '--batch=7', '--hidden', '9', '--lr', '1e-2', '--seed', '4294967295', '--log-every', '3',
       '--data', 'd/mnist', '--adapter', 'NVIDIA H200', '--out', 'm.safetensors', '--json',
-      '--checkpoint', 'c.ckpt', '--checkpoint-every', '20', '--resume', 'r.ckpt', '--clip-norm', '2.5', '--tune', '--tuning-cache', 't.json'];
+      '--checkpoint', 'c.ckpt', '--checkpoint-every', '20', '--resume', 'r.ckpt', '--clip-norm', '2.5', '--tune', '--tuning-cache', 't.json',
+      '--task', 'pixel-mnist', '--permute', '11', '--lr-schedule', 'step', '--warmup', '10', '--lr-step-every', '50', '--lr-gamma', '0.5'];
     assert.deepEqual(parseTrainArgs(argv), {
       help: false, steps: 5, batch: 7, hidden: 9, lr: 0.01, seed: 4294967295, logEvery: 3,
       data: 'd/mnist', adapter: 'NVIDIA H200', out: 'm.safetensors', json: true,
       checkpoint: 'c.ckpt', checkpointEvery: 20, resume: 'r.ckpt', clipNorm: 2.5, tune: 'force', tuningCache: 't.json',
-      explicit: ['steps', 'batch', 'hidden', 'lr', 'seed', 'log-every', 'data', 'adapter', 'out', 'json', 'checkpoint', 'checkpoint-every', 'resume', 'clip-norm', 'tune', 'tuning-cache'],
+      task: { name: 'pixel-mnist', permute: 11 }, lrSchedule: 'step', warmup: 10, lrStepEvery: 50, lrGamma: 0.5,
+      explicit: ['steps', 'batch', 'hidden', 'lr', 'seed', 'log-every', 'data', 'adapter', 'out', 'json', 'checkpoint', 'checkpoint-every', 'resume', 'clip-norm', 'tune', 'tuning-cache', 'task', 'permute',
+        'lr-schedule', 'warmup', 'lr-step-every', 'lr-gamma'],
     });
     assert.throws(() => parseTrainArgs(['--checkpoint-every', '5']), /--checkpoint-every needs --checkpoint/);
     for (const bad of ['0', '-1', 'abc', 'Infinity']) {
@@ -46,6 +49,33 @@ describe('parseTrainArgs', () => {
     const half = parseTrainArgs(['--lr', '.5']);
     assert.ok(!half.help);
     assert.equal(half.lr, 0.5);
+  });
+
+  test('learning-rate schedule flags: values, ranges, and the step-only ones refused elsewhere', () => {
+    const pick = (argv: string[]) => {
+      const o = parseTrainArgs(argv);
+      assert.ok(!o.help);
+      return { lrSchedule: o.lrSchedule, warmup: o.warmup, lrStepEvery: o.lrStepEvery, lrGamma: o.lrGamma };
+    };
+    assert.deepEqual(pick(['--lr-schedule', 'cosine', '--warmup', '200']), { lrSchedule: 'cosine', warmup: 200, lrStepEvery: undefined, lrGamma: undefined });
+    assert.deepEqual(pick(['--lr-schedule=constant', '--warmup', '0']), { lrSchedule: 'constant', warmup: 0, lrStepEvery: undefined, lrGamma: undefined });
+    assert.deepEqual(pick(['--lr-schedule', 'step', '--lr-gamma', '1']), { lrSchedule: 'step', warmup: 0, lrStepEvery: undefined, lrGamma: 1 });
+    // Resuming, the checkpoint's schedule may be step: the step flags are taken (and checked against it).
+    assert.deepEqual(pick(['--resume', 'r.ckpt', '--lr-step-every', '7']), { lrSchedule: 'constant', warmup: 0, lrStepEvery: 7, lrGamma: undefined });
+    throwsUserError(() => parseTrainArgs(['--lr-schedule', 'linear']), /^--lr-schedule: expected constant, cosine or step, got "linear"\./);
+    throwsUserError(() => parseTrainArgs(['--lr-schedule', 'Cosine']), /got "Cosine"/);
+    for (const bad of ['-1', '1.5', 'x', '1000000001']) {
+      throwsUserError(() => parseTrainArgs(['--warmup', bad]), new RegExp(`^--warmup: expected a whole number from 0 to 1000000000, got "${bad}"`));
+    }
+    for (const bad of ['0', '1.01', '-0.5', 'NaN']) {
+      throwsUserError(() => parseTrainArgs(['--lr-schedule', 'step', '--lr-gamma', bad]), new RegExp(`^--lr-gamma: expected a number greater than 0 and at most 1, got "${bad}"`));
+    }
+    throwsUserError(() => parseTrainArgs(['--lr-schedule', 'step', '--lr-step-every', '0']), /^--lr-step-every: expected a whole number from 1 to/);
+    throwsUserError(() => parseTrainArgs(['--lr-schedule', 'cosine', '--lr-gamma', '0.5']),
+      /^--lr-gamma applies only to --lr-schedule step, not cosine: drop it or add --lr-schedule step\./);
+    throwsUserError(() => parseTrainArgs(['--lr-step-every', '5']), /^--lr-step-every applies only to --lr-schedule step, not constant/);
+    assert.match(trainUsage, /--lr-schedule S .*constant \(default\), cosine/s);
+    assert.match(trainUsage, /--warmup N/);
   });
 
   test('range ends are accepted', () => {

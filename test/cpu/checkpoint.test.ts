@@ -16,6 +16,7 @@ import { crc32, crc32Hex } from '../../src/io/crc32.ts';
 import { saveModelBytes } from '../../src/io/model-file.ts';
 import { decodeSafetensors } from '../../src/io/safetensors.ts';
 import { type ModelConfig, type Tensors, referenceModel, tensorNames, tensorShapes, tensorSize } from '../../src/train/model.ts';
+import type { LrSchedule } from '../../src/train/lr-schedule.ts';
 import { type Rng, createRng } from '../../src/train/rng.ts';
 import { UserError } from '../../src/user-error.ts';
 
@@ -357,6 +358,63 @@ describe('checkResumeCompatible', () => {
       },
       'no error for 9 differing settings',
     );
+  });
+});
+
+describe('learning-rate schedule in checkpoints', () => {
+  const cosine: LrSchedule = { kind: 'cosine', warmup: 200, steps: 6600 };
+  const stepped: LrSchedule = { kind: 'step', warmup: 0, every: 334, gamma: 0.1 };
+
+  test('every kind round trips in options.schedule; a constant run without it writes options as before', () => {
+    for (const schedule of [cosine, stepped, { kind: 'constant', warmup: 50 } as LrSchedule]) {
+      const state = makeState(small);
+      state.options.schedule = schedule;
+      const bytes = encodeCheckpoint(state);
+      assert.deepEqual(JSON.parse(decodeSafetensors(bytes, 'a.ckpt').metadata.options).schedule, schedule);
+      assert.deepEqual(decodeCheckpoint(bytes, 'a.ckpt').options, state.options);
+    }
+    const plain = makeState(small);
+    assert.deepEqual(Object.keys(JSON.parse(decodeSafetensors(encodeCheckpoint(plain), 'a.ckpt').metadata.options)), ['batch', 'lr', 'seed', 'clipNorm']);
+  });
+
+  test('a checkpoint without a schedule (written before schedules) resumes as constant without warmup', () => {
+    const old = decodeCheckpoint(encodeCheckpoint(makeState(small)), 'old.ckpt');
+    assert.equal(old.options.schedule, undefined);
+    const same = { config: { ...small }, options: { ...old.options } };
+    checkResumeCompatible(old, { ...same, options: { ...old.options, schedule: { kind: 'constant', warmup: 0 } } }, 'old.ckpt');
+    throwsUserError(
+      () => checkResumeCompatible(old, { ...same, options: { ...old.options, schedule: cosine } }, 'old.ckpt'),
+      /^cannot resume: 2 settings differ from old\.ckpt:\n {2}--lr-schedule cosine contradicts old\.ckpt \(lr-schedule constant\); drop the flag or pass constant\n {2}--warmup 200 contradicts old\.ckpt \(warmup 0\); drop the flag or pass 0$/,
+    );
+  });
+
+  test('resuming with a contradicting schedule names both values', () => {
+    const state = makeState(small);
+    state.options.schedule = cosine;
+    const same = { config: { ...small }, options: { ...state.options } };
+    checkResumeCompatible(state, same, 'run.ckpt');
+    const asking = (schedule: LrSchedule | undefined) => () => checkResumeCompatible(state, { ...same, options: { ...state.options, schedule } }, 'run.ckpt');
+    throwsUserError(asking({ ...cosine, steps: 3300 }),
+      /^cannot resume: a run of 3300 steps \(--steps or --epochs\) contradicts run\.ckpt \(its cosine schedule runs over 6600 steps\); drop --steps and --epochs, or pass --steps 6600\.$/);
+    throwsUserError(asking({ ...cosine, warmup: 100 }), /^cannot resume: --warmup 100 contradicts run\.ckpt \(warmup 200\); drop the flag or pass 200\.$/);
+    throwsUserError(asking(undefined), /^cannot resume: 2 settings differ .*\n {2}--lr-schedule constant contradicts run\.ckpt \(lr-schedule cosine\); drop the flag or pass cosine\n {2}--warmup 0 contradicts/);
+    state.options.schedule = stepped;
+    const step = { ...same, options: { ...state.options } };
+    checkResumeCompatible(state, step, 'run.ckpt');
+    throwsUserError(() => checkResumeCompatible(state, { ...step, options: { ...state.options, schedule: { ...stepped, every: 100, gamma: 0.5 } } }, 'run.ckpt'),
+      /^cannot resume: 2 settings differ from run\.ckpt:\n {2}--lr-step-every 100 contradicts run\.ckpt \(lr-step-every 334\); drop the flag or pass 334\n {2}--lr-gamma 0\.5 contradicts run\.ckpt \(lr-gamma 0\.1\); drop the flag or pass 0\.1$/);
+  });
+
+  test('a file with a malformed schedule is refused naming the field', () => {
+    const bytes = encodeCheckpoint(makeState(small));
+    for (const schedule of [{ kind: 'cosine', warmup: 5 }, { kind: 'cosine', warmup: 5, steps: 5 }, { kind: 'linear', warmup: 0 }, { kind: 'step', warmup: 0, every: 3, gamma: 2 }, 'cosine']) {
+      const p = parseFile(bytes);
+      setJson(p, 'options', { schedule });
+      throwsUserError(() => decodeCheckpoint(reseal(p), 'bad.ckpt'), /^bad\.ckpt: metadata "options"\.schedule is .*, expected absent \(constant, no warmup\) or \{"kind"/);
+    }
+    const p = parseFile(bytes);
+    setJson(p, 'options', { schedule: cosine });
+    assert.deepEqual(decodeCheckpoint(reseal(p), 'good.ckpt').options.schedule, cosine);
   });
 });
 

@@ -33,6 +33,20 @@ test('a buffer over maxStorageBufferBindingSize is refused, naming the buffer, t
   });
 });
 
+test('pixel MNIST at the reference H=128, B=100 is over a 128 MiB binding (lavapipe): the error names the limit and the batch that fits', () => {
+  // gates, xw and dgates: T*B*4H*4 bytes = 784*100*512*4 = 153.1 MiB; xh (T+1)*B*(I+H+1)*4 = 38.9 MiB.
+  const pixel = { ...referenceModel, steps: 784, inputSize: 1 };
+  assert.throws(() => checkLimits(dimsOf(pixel, 100), defaults), (e: Error) => {
+    assert.ok(e instanceof UserError, 'a UserError');
+    assert.equal(e.message, "B=100 T=784 I=1 H=128 C=10: buffer xw needs 153.1 MiB, over this device's maxStorageBufferBindingSize of 128.0 MiB. " +
+      'At T=784 H=128 a batch of at most 83 fits; or use a smaller hidden size or sequence.');
+    return true;
+  });
+  assert.doesNotThrow(() => checkLimits(dimsOf(pixel, 83), defaults), 'the batch it names fits');
+  assert.doesNotThrow(() => checkLimits(dimsOf({ ...pixel, hidden: 64 }, 32), defaults), 'the benchmark pixel shape fits');
+  assert.doesNotThrow(() => checkLimits(dimsOf(pixel, 100), { ...defaults, maxStorageBufferBindingSize: 2 ** 30 }), 'fits a 1 GiB binding (SwiftShader)');
+});
+
 test('a dispatch over maxComputeWorkgroupsPerDimension is refused, naming the kernel', () => {
   const d = dimsOf({ ...referenceModel, steps: 4096, inputSize: 1, hidden: 4 }, 2048);
   const roomy = { ...defaults, maxStorageBufferBindingSize: 2 ** 40, maxBufferSize: 2 ** 40 } as GPUSupportedLimits;
