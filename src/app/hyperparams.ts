@@ -1,6 +1,7 @@
 // The page's hyperparameters: defaults are the reference workload, ranges are the CLI's (src/cli/args.ts;
 // it parses argv with node:util, so the browser cannot share its parser).
 // Each field is parsed from its text and refused with a message saying what is allowed.
+import type { LrScheduleKind } from '../train/lr-schedule.ts';
 
 export interface Hyper {
   hidden: number;
@@ -14,11 +15,17 @@ export interface Hyper {
   validateEvery: number;
   /** Clip gradients to this global norm; 0 = off. */
   clipNorm: number;
+  /** The learning rate per step (src/train/lr-schedule.ts; step: the CLI's defaults, a third and 0.1). */
+  lrSchedule: LrScheduleKind;
+  /** Steps of linear warmup; 0 = none. */
+  warmup: number;
 }
 
-export const referenceHyper: Hyper = { hidden: 128, batch: 100, lr: 0.001, length: 1000, unit: 'steps', seed: 0, validateEvery: 100, clipNorm: 0 };
+export const referenceHyper: Hyper = {
+  hidden: 128, batch: 100, lr: 0.001, length: 1000, unit: 'steps', seed: 0, validateEvery: 100, clipNorm: 0, lrSchedule: 'constant', warmup: 0,
+};
 
-type NumericField = Exclude<keyof Hyper, 'unit'>;
+type NumericField = Exclude<keyof Hyper, 'unit' | 'lrSchedule'>;
 
 interface FieldRule {
   label: string;
@@ -51,6 +58,7 @@ export const fieldRules: Record<NumericField, FieldRule> = {
     parse: (text, unit) => (unit === 'epochs' ? wholeNumber(1, 10000) : wholeNumber(1, 1e9))(text, unit),
   },
   seed: { label: 'Seed', parse: wholeNumber(0, 2 ** 32 - 1) },
+  warmup: { label: 'Warmup', parse: wholeNumber(0, 1e9) },
   validateEvery: { label: 'Validate every', parse: wholeNumber(1, 1e9) },
   clipNorm: {
     label: 'Clip gradient norm',
@@ -72,9 +80,13 @@ export function fieldError(field: NumericField, text: string, unit: Hyper['unit'
 }
 
 /** All fields parsed, or the messages of those that are not valid. */
-export function parseHyper(texts: Record<NumericField, string>, unit: Hyper['unit']): { hyper: Hyper } | { errors: Partial<Record<NumericField, string>> } {
+export function parseHyper(
+  texts: Record<NumericField, string>,
+  unit: Hyper['unit'],
+  lrSchedule: LrScheduleKind = 'constant',
+): { hyper: Hyper } | { errors: Partial<Record<NumericField, string>> } {
   const errors: Partial<Record<NumericField, string>> = {};
-  const values = { unit } as Hyper;
+  const values = { unit, lrSchedule } as Hyper;
   for (const f of numericFields) {
     const r = fieldRules[f].parse(texts[f], unit);
     if (typeof r === 'string') errors[f] = fieldError(f, texts[f], unit);

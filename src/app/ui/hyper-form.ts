@@ -1,5 +1,6 @@
 // The hyperparameter form: every field checked as it is typed, refused at the field with a message.
 import { type Hyper, fieldError, numericFields, parseHyper, referenceHyper } from '../hyperparams.ts';
+import { type LrScheduleKind, scheduleKinds } from '../../train/lr-schedule.ts';
 import { byId } from './dom.ts';
 
 export interface HyperForm {
@@ -17,8 +18,10 @@ export function createHyperForm(): HyperForm {
   const input = (f: string): HTMLInputElement => byId<HTMLInputElement>(`f-${f}`);
   const unit = byId<HTMLSelectElement>('f-unit');
   const autotune = byId<HTMLInputElement>('f-autotune');
+  const schedule = byId<HTMLSelectElement>('f-lrSchedule');
   const listeners: (() => void)[] = [];
   const currentUnit = (): Hyper['unit'] => (unit.value === 'epochs' ? 'epochs' : 'steps');
+  const currentSchedule = (): LrScheduleKind => scheduleKinds.find((k) => k === schedule.value) ?? 'constant';
 
   const mark = (f: (typeof numericFields)[number]): boolean => {
     const message = fieldError(f, input(f).value, currentUnit());
@@ -43,21 +46,24 @@ export function createHyperForm(): HyperForm {
     mark('length');
     listeners.forEach((l) => l());
   });
+  schedule.addEventListener('change', () => listeners.forEach((l) => l()));
 
   const form: HyperForm = {
     read() {
       const ok = numericFields.map(mark).every(Boolean);
-      const r = parseHyper(texts(), currentUnit());
+      const r = parseHyper(texts(), currentUnit(), currentSchedule());
       return ok && 'hyper' in r ? r.hyper : undefined;
     },
     write(h) {
       for (const f of numericFields) input(f).value = String(h[f]);
       unit.value = h.unit;
+      schedule.value = h.lrSchedule;
       numericFields.forEach(mark);
     },
     setEnabled(enabled) {
       for (const f of numericFields) input(f).disabled = !enabled;
       unit.disabled = !enabled;
+      schedule.disabled = !enabled;
       autotune.disabled = !enabled;
     },
     valid: () => 'hyper' in parseHyper(texts(), currentUnit()),

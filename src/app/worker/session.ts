@@ -6,6 +6,8 @@ import { saveModelBytes } from '../../io/model-file.ts';
 import { type ModelConfig, type Tensors, referenceModel } from '../../train/model.ts';
 import { type Predictor, createPredictor } from '../../train/predictor.ts';
 import { type Profiler, createProfiler, timestampsSupported } from '../../train/timing.ts';
+import { makeSchedule } from '../../train/lr-schedule.ts';
+import { UserError } from '../../user-error.ts';
 import type { PlanTuning } from '../../train/plan.ts';
 import { type Trainer, createTrainer, defaultAdam } from '../../train/trainer.ts';
 import { recordFormat, saveCheckpoint } from '../checkpoint-store.ts';
@@ -79,7 +81,7 @@ async function rootCause(ctx: GpuContext, e: unknown): Promise<unknown> {
 
 /** The engine's messages name the CLI's flags; the page's fields have names of their own. */
 const pageWords = (message: string): string =>
-  message.replace(/--clip-norm\b/g, 'a gradient-norm clip').replace(/--lr\b/g, 'learning rate').replace(/--batch\b/g, 'batch size').replace(/--hidden\b/g, 'hidden size');
+  message.replace(/--clip-norm\b/g, 'a gradient-norm clip').replace(/--warmup\b/g, 'a warmup of').replace(/--lr\b/g, 'learning rate').replace(/--batch\b/g, 'batch size').replace(/--hidden\b/g, 'hidden size');
 
 /** The LSTM the page trains on MNIST with `hidden` units. */
 export const pageModel = (data: BrowserMnist, hidden: number): ModelConfig =>
@@ -88,16 +90,26 @@ export const pageModel = (data: BrowserMnist, hidden: number): ModelConfig =>
 export async function createSession(o: SessionOptions): Promise<Session> {
   const { ctx, data, hyper, post } = o;
   const model = pageModel(data, hyper.hidden);
-  const options: TrainingOptions = { batch: hyper.batch, lr: hyper.lr, seed: hyper.seed, clipNorm: hyper.clipNorm };
-  const trainer = await createTrainer(
-    ctx,
-    { model, batch: hyper.batch, adam: { ...defaultAdam, lr: hyper.lr }, seed: hyper.seed, clipNorm: hyper.clipNorm, ...o.tuning },
-    { train: data.train, validation: data.validation, test: data.test },
-    o.start && 'dataOrder' in o.start ? o.start : o.start?.params,
-  );
   // The trainer counts the steps since its initialisation or since a model was loaded (Adam's moments
   // start at zero then); the page counts on from the loaded model's own steps.
   const offset = o.start && !('dataOrder' in o.start) ? o.start.steps : (o.stepOffset ?? 0);
+  // A checkpoint continues its own schedule; a new run's falls over the trainer's steps.
+  const resumed = o.start && 'dataOrder' in o.start ? o.start : undefined;
+  let schedule = resumed?.options.schedule;
+  if (!resumed && (hyper.lrSchedule !== 'constant' || hyper.warmup > 0)) {
+    try {
+      schedule = makeSchedule(hyper.lrSchedule, hyper.warmup, o.totalSteps - offset);
+    } catch (e) {
+      throw e instanceof UserError ? new UserError(pageWords(e.message)) : e;
+    }
+  }
+  const options: TrainingOptions = { batch: hyper.batch, lr: hyper.lr, seed: hyper.seed, clipNorm: hyper.clipNorm, ...(schedule ? { schedule } : {}) };
+  const trainer = await createTrainer(
+    ctx,
+    { model, batch: hyper.batch, adam: { ...defaultAdam, lr: hyper.lr }, seed: hyper.seed, clipNorm: hyper.clipNorm, schedule, ...o.tuning },
+    { train: data.train, validation: data.validation, test: data.test },
+    resumed ?? o.start?.params,
+  );
   const startStep = offset + trainer.step;
   const history: History = o.history ?? { train: [], validation: [] };
   let state: RunState = startStep >= o.totalSteps ? 'done' : 'paused';

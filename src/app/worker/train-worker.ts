@@ -7,6 +7,7 @@ import type { GpuContext } from '../../gpu/device.ts';
 import { checkpointFormat, decodeCheckpoint } from '../../io/checkpoint.ts';
 import { loadModelBytes } from '../../io/model-file.ts';
 import { decodeSafetensors } from '../../io/safetensors.ts';
+import { constantSchedule } from '../../train/lr-schedule.ts';
 import type { ModelConfig } from '../../train/model.ts';
 import type { PlanTuning } from '../../train/plan.ts';
 import { timestampsSupported } from '../../train/timing.ts';
@@ -14,7 +15,7 @@ import { type TuningCache, type TuningOutcome, outcomeTuning, tuneAtFirstUse } f
 import { type TuningRecord, tuningKept, tuningRecord } from '../../train/tuner.ts';
 import { UserError } from '../../user-error.ts';
 import { loadCheckpoint } from '../checkpoint-store.ts';
-import { type Hyper, totalSteps } from '../hyperparams.ts';
+import { type Hyper, referenceHyper, totalSteps } from '../hyperparams.ts';
 import type { FromWorker, History, ToWorker, TuningStatus } from '../protocol.ts';
 import { loadTuning, saveTuning } from '../tuning-store.ts';
 import { type BrowserMnist, loadMnist } from './load-mnist.ts';
@@ -183,9 +184,11 @@ async function loadFile(name: string, buffer: ArrayBuffer, form: Hyper): Promise
   if (decodeSafetensors(bytes, name).metadata.format === checkpointFormat) {
     const state = decodeCheckpoint(bytes, name);
     checkMnistShape(name, state.config);
-    const { batch, lr, seed, clipNorm } = state.options;
-    const hyper = { ...form, hidden: state.config.hidden, batch, lr, seed, clipNorm };
-    if (!(await open({ hyper, totalSteps: state.step + totalSteps(hyper, trainCount), source: name, start: state }))) return;
+    const { batch, lr, seed, clipNorm, schedule = constantSchedule } = state.options;
+    const hyper = { ...form, hidden: state.config.hidden, batch, lr, seed, clipNorm, lrSchedule: schedule.kind, warmup: schedule.warmup };
+    // A cosine schedule ends where it was planned to; other runs go on for the form's length.
+    const end = schedule.kind === 'cosine' ? Math.max(state.step, schedule.steps) : state.step + totalSteps(hyper, trainCount);
+    if (!(await open({ hyper, totalSteps: end, source: name, start: state }))) return;
     post({ type: 'notice', message: `Loaded the checkpoint ${name} at step ${state.step}: Resume continues its run exactly where it stopped.` });
     return;
   }
@@ -201,8 +204,11 @@ async function resumeCheckpoint(): Promise<void> {
   const c = await loadCheckpoint();
   if (!c) throw new UserError('there is no checkpoint saved in this browser.');
   const state = decodeCheckpoint(c.bytes, 'the checkpoint saved in this browser');
+  const schedule = state.options.schedule ?? constantSchedule;
   const s = await open({
-    hyper: c.hyper, totalSteps: c.totalSteps, source: 'the checkpoint', start: state, stepOffset: c.stepOffset, fromSavedCheckpoint: true,
+    // A record saved before schedules has none in its hyperparameters: its checkpoint's (constant) counts.
+    hyper: { ...referenceHyper, ...c.hyper, lrSchedule: schedule.kind, warmup: schedule.warmup },
+    totalSteps: c.totalSteps, source: 'the checkpoint', start: state, stepOffset: c.stepOffset, fromSavedCheckpoint: true,
     trainMs: c.trainMs, history: c.history,
   });
   void s?.run();
