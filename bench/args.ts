@@ -28,6 +28,10 @@ export interface BenchOptions {
   nodeAdapter?: string;
   /** Per system (and per sweep point), in seconds. */
   timeoutSec: number;
+  /** The pixel-MNIST section (workload.ts pixelShapes); off with --no-pixel. */
+  pixel: boolean;
+  /** Seconds a tfjs system may take at a pixel shape before it is stopped and what it reached reported. */
+  tfjsCapSec: number;
 }
 
 export interface HelpRequest {
@@ -57,6 +61,11 @@ Usage: npm run bench -- [flags]
   --sweep-hidden LIST     hidden sizes of the sweep (default 64,128,256,512)
   --sweep-seq LIST        sequence lengths T of the sweep (default 28,112)
   --sweep-systems LIST    systems of the sweep (default ours-chromium,tfjs-webgpu)
+  --no-pixel              skip the pixel-MNIST section: T=784 steps of I=1, H=64, B=32 (H=8, B=4 with --quick;
+                          also H=128, B=100 with --sweep, not --quick), 1 warm-up + 3 timed steps (1 with --quick), ours in
+                          Node and Chromium and tfjs-webgpu, of --systems
+  --tfjs-cap S            seconds tfjs-webgpu may take at a pixel shape before it is stopped and how far it got
+                          is reported (default 300; --quick 8)
   --node-adapter NAME     Node's WebGPU adapter whose name contains NAME (default: as npm run train picks)
   --timeout S             seconds one system may take before it is recorded as failed (default 900; --quick 300)
   --out DIR               where latest.json, a dated copy, latest.md and the sweep chart go (default bench/results)
@@ -81,6 +90,8 @@ const flags = {
   'sweep-hidden': { type: 'string' },
   'sweep-seq': { type: 'string' },
   'sweep-systems': { type: 'string' },
+  'no-pixel': { type: 'boolean' },
+  'tfjs-cap': { type: 'string' },
   'node-adapter': { type: 'string' },
   timeout: { type: 'string' },
   out: { type: 'string' },
@@ -148,6 +159,8 @@ export function parseBenchArgs(argv: string[], defaultOut: string): BenchOptions
     out: v('out') ?? defaultOut,
     ...(v('node-adapter') !== undefined ? { nodeAdapter: v('node-adapter') } : {}),
     timeoutSec: whole('timeout', v('timeout'), quick ? 300 : 900, 1, 86400),
+    pixel: values['no-pixel'] !== true,
+    tfjsCapSec: whole('tfjs-cap', v('tfjs-cap'), quick ? 8 : 300, 1, 86400),
   };
 }
 

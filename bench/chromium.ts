@@ -9,7 +9,7 @@ import { type Browser, type Page, chromium } from 'playwright-core';
 import { type ViteDevServer, createServer } from 'vite';
 import type { AdapterReport, BenchPage, Failure, PageSystem } from './page/main.ts';
 import type { CeilingOptions, CeilingResult } from './matmul.ts';
-import type { RawRun, RunSpec } from './workload.ts';
+import type { RawRun, RunSpec, TfjsProgress } from './workload.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const projectRoot = join(here, '..');
@@ -32,10 +32,20 @@ const countScript = `
 })();
 `;
 
+/** What a run stopped at its cap had done: its finished steps' times and the dispatches it had issued. */
+export interface CapReached {
+  capSec: number;
+  warmupMs: number[];
+  stepMs: number[];
+  dispatches: number | null;
+}
+
 export interface BenchBrowser {
   version: string;
   adapter(): Promise<AdapterReport | Failure>;
   run(system: PageSystem, spec: RunSpec, timeoutMs: number): Promise<RawRun | Failure>;
+  /** run() stopped at capMs: then a Failure saying how far it got (steps finished, dispatches issued). */
+  runCapped(system: PageSystem, spec: RunSpec, capMs: number): Promise<RawRun | (Failure & { reached?: CapReached })>;
   ceiling(opts: CeilingOptions, timeoutMs: number): Promise<CeilingResult | Failure>;
   close(): Promise<void>;
 }
@@ -85,7 +95,9 @@ export async function startBrowser(log: (m: string) => void): Promise<BenchBrows
   }
 
   /** A fresh page for one call: nothing (tfjs state, GPU buffers) carries over from the previous system. */
-  const onFreshPage = async <T>(what: string, timeoutMs: number, call: (page: Page) => Promise<T | Failure>): Promise<T | Failure> => {
+  const onFreshPage = async <T>(
+    what: string, timeoutMs: number, call: (page: Page) => Promise<T | Failure>, onTimeout?: (page: Page) => Promise<void>,
+  ): Promise<T | Failure> => {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -101,6 +113,7 @@ export async function startBrowser(log: (m: string) => void): Promise<BenchBrows
       if ('error' in (result as object) && errors.length) (result as Failure).error += ` (page errors: ${errors.slice(0, 3).join(' | ')})`;
       return result;
     } catch (e) {
+      if (onTimeout && /no answer within/.test((e as Error).message)) await onTimeout(page);
       const more = errors.length ? ` (page errors: ${errors.slice(0, 3).join(' | ')})` : '';
       return { error: `${(e as Error).message.split('\n')[0]}${more}` };
     } finally {
@@ -113,6 +126,20 @@ export async function startBrowser(log: (m: string) => void): Promise<BenchBrows
     adapter: () => onFreshPage('adapter', 120_000, (page) => page.evaluate(() => window.benchPage!.adapter())),
     run: (system, spec, timeoutMs) =>
       onFreshPage(system, timeoutMs, (page) => page.evaluate(([s, r]) => window.benchPage!.run(s, r), [system, spec] as [PageSystem, RunSpec])),
+    async runCapped(system, spec, capMs) {
+      let reached: CapReached | undefined;
+      const result = await onFreshPage(system, capMs, (page) => page.evaluate(([s, r]) => window.benchPage!.run(s, r), [system, spec] as [PageSystem, RunSpec]),
+        async (page) => {
+          // The page may be busy encoding a step: give the read a moment, else say nothing was read.
+          const read = page.evaluate(() => ({
+            progress: (globalThis as { __benchProgress?: TfjsProgress }).__benchProgress,
+            dispatches: window.__benchGpuCounts?.dispatches,
+          }));
+          const got = await withTimeout('progress', read, 5000).catch(() => undefined);
+          reached = { capSec: capMs / 1000, warmupMs: got?.progress?.warmupMs ?? [], stepMs: got?.progress?.stepMs ?? [], dispatches: got?.dispatches ?? null };
+        });
+      return reached && 'error' in result ? { ...result, reached } : result;
+    },
     ceiling: (opts, timeoutMs) => onFreshPage('ceiling', timeoutMs, (page) => page.evaluate((o) => window.benchPage!.ceiling(o), opts)),
     async close() {
       await browser.close().catch(() => undefined);

@@ -88,6 +88,16 @@ export function markdownReport(res: BenchResults): string {
     const verdict = t.met === null ? 'not judged' : t.met ? 'met' : 'NOT met';
     lines.push(`- ${t.goal}: ${t.measured === null ? '-' : sig(t.measured)}, ${verdict}${t.note ? ` (${t.note})` : ''}`);
   }
+  if (res.pixel) {
+    lines.push('', `### Pixel-by-pixel MNIST (T=784, I=1; tfjs stopped at ${res.pixel.tfjsCapSec} s)`, '');
+    lines.push('| B | T | H | system | ms/step | samples/s | dispatches/step | submits/step | warm-up+timed steps |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const r of res.pixel.records) {
+      const c = r.config;
+      lines.push(r.error
+        ? `| ${c.batch} | ${c.steps} | ${c.hidden} | ${r.id} | ${r.capped ? '' : 'failed: '}${r.error.replace(/\|/g, '/').slice(0, 200)} | | | | |`
+        : `| ${c.batch} | ${c.steps} | ${c.hidden} | ${r.id} | ${sig(r.msPerStep)} | ${sig(r.samplesPerSec)} | ${fixed(r.dispatchesPerStep, 0)} | ${fixed(r.submitsPerStep, 0)} | ${c.warmupSteps}+${c.timedSteps} |`);
+    }
+  }
   if (res.sweep) {
     lines.push('', `### Scaling sweep${res.sweep.chart ? ` (chart: ${res.sweep.chart})` : ''}`, '');
     lines.push('| B | T | H | system | ms/step | samples/s | GFLOP/s | dispatches/step |', '| --- | --- | --- | --- | --- | --- | --- | --- |');

@@ -1,6 +1,7 @@
 // The benchmark's output: one record per system run, the ceiling, ratios and targets, and a check that a
 // results file is complete and well-formed (the smoke test's oracle; the runner checks its own output).
 import type { AdapterDescription } from '../src/gpu/device.ts';
+import type { CapReached } from './chromium.ts';
 import type { CeilingResult } from './matmul.ts';
 import { type RawRun, type RunSpec, type Shape, type SystemId, flopsPerStep, stepStats, systemIds, systems } from './workload.ts';
 
@@ -38,6 +39,8 @@ export interface BenchRecord {
   config: RecordConfig;
   info?: Record<string, unknown>;
   error?: string;
+  /** A run stopped at its time cap (the pixel section's tfjs): how far it got. error says the same in words. */
+  capped?: CapReached;
 }
 
 export type Failure = { error: string };
@@ -85,6 +88,18 @@ export interface BenchResults {
   ratios: Record<string, number | null>;
   targets: Target[];
   sweep?: { batch: number[]; hidden: number[]; seq: number[]; systems: SystemId[]; records: BenchRecord[]; chart?: string };
+  /** Pixel-by-pixel MNIST (T=784, I=1): each shape on each pixel system; tfjs stopped at tfjsCapSec. */
+  pixel?: { shapes: Shape[]; tfjsCapSec: number; records: BenchRecord[] };
+}
+
+/** A tfjs run stopped at its cap, as a record: the error says how far it got, capped holds the figures. */
+export function cappedRecord(id: SystemId, spec: RunSpec, reached: CapReached, adapter: AdapterDescription | null): BenchRecord {
+  const { capSec, warmupMs, stepMs, dispatches } = reached;
+  const done = warmupMs.length + stepMs.length;
+  const steps = [...warmupMs, ...stepMs].map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ');
+  const error = `stopped at its ${capSec} s cap: ${done} of ${spec.warmup + spec.steps} steps finished${done ? ` (${steps})` : ''}, ` +
+    `${dispatches ?? 'an unknown number of'} dispatches issued` + (done ? '' : `; under ${(spec.shape.batch / capSec).toPrecision(2)} samples/s`);
+  return { ...makeRecord(id, spec, { error }, adapter), capped: reached };
 }
 
 export function makeRecord(id: SystemId, spec: RunSpec, raw: RawRun | Failure, adapter: AdapterDescription | null): BenchRecord {
@@ -217,6 +232,18 @@ export function checkResults(res: unknown): string[] {
   }
   if (!isObj(res.ratios) || !Object.values(res.ratios).every((x) => x === null || pos(x))) bad('ratios: not positive numbers or null');
   if (!Array.isArray(res.targets)) bad('targets: missing');
+  if (res.pixel !== undefined) {
+    if (!isObj(res.pixel) || !Array.isArray(res.pixel.records) || !Array.isArray(res.pixel.shapes) || !res.pixel.shapes.every(shapeOk)) bad('pixel: shapes or records missing');
+    else {
+      res.pixel.records.forEach((r: unknown, i: number) => {
+        checkRecord(r, `pixel.records[${i}]`);
+        const c = isObj(r) ? r.capped : undefined;
+        if (c !== undefined && !(isObj(c) && pos(c.capSec) && Array.isArray(c.warmupMs) && c.warmupMs.every(pos) && Array.isArray(c.stepMs) && c.stepMs.every(pos) && (c.dispatches === null || nonNeg(c.dispatches)))) {
+          bad(`pixel.records[${i}]: capped is not a cap and the steps and dispatches reached`);
+        }
+      });
+    }
+  }
   if (res.sweep !== undefined) {
     if (!isObj(res.sweep) || !Array.isArray(res.sweep.records)) bad('sweep: records missing');
     else res.sweep.records.forEach((r: unknown, i: number) => checkRecord(r, `sweep.records[${i}]`));

@@ -14,17 +14,19 @@ import { tuneWorkgroups, tunedKernels, workgroupCandidates } from '../src/train/
 import { UserError } from '../src/user-error.ts';
 import { type BenchOptions, parseBenchArgs, stepsFor } from './args.ts';
 import { sweepChart } from './chart.ts';
-import { type BenchBrowser, startBrowser } from './chromium.ts';
+import { type BenchBrowser, type CapReached, startBrowser } from './chromium.ts';
 import { type CeilingKernels, type CeilingOptions, matmulTiles, measureCeiling, weightGradTiles } from './matmul.ts';
 import { syntheticSet, timeOurs } from './ours.ts';
 import type { PageSystem } from './page/main.ts';
 import { markdownReport } from './report.ts';
 import {
   type AdapterRecord, type BenchRecord, type BenchResults, type CeilingRecord, type Failure,
-  checkResults, makeRecord, ratios, targets,
+  cappedRecord, checkResults, makeRecord, ratios, targets,
   type TuningRecord,
 } from './results.ts';
-import { type RawRun, type RunSpec, type Shape, type SystemId, flopsPerStep, referenceShape, sweepShapes, systems } from './workload.ts';
+import {
+  type RawRun, type RunSpec, type Shape, type SystemId, flopsPerStep, pixelShapes, pixelSystems, referenceShape, sweepShapes, systems,
+} from './workload.ts';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const log = (m: string): void => void process.stderr.write(`[bench] ${m}\n`);
@@ -103,7 +105,8 @@ class Runner {
     }
   }
 
-  async run(id: SystemId, shape: Shape, sweep = false): Promise<BenchRecord> {
+  /** One system at one shape; capSec: a browser system is stopped there and what it reached recorded. */
+  async run(id: SystemId, shape: Shape, sweep = false, capSec?: number): Promise<BenchRecord> {
     const spec: RunSpec = { shape, ...stepsFor(this.o, id, sweep), lr: this.o.lr, seed: this.o.seed };
     const s = shape;
     log(`${id}: B=${s.batch} T=${s.steps} H=${s.hidden}, ${spec.warmup} warm-up + ${spec.steps} timed steps`);
@@ -118,7 +121,16 @@ class Runner {
       const a = this.chromiumAdapter;
       adapter = a && 'adapter' in a ? a.adapter : null;
       const pageSystem: PageSystem = id === 'ours-chromium' ? 'ours' : (id as PageSystem);
-      raw = this.browser ? await this.browser.run(pageSystem, spec, this.o.timeoutSec * 1000) : { error: `no Chromium: ${(a as Failure).error}` };
+      const result = !this.browser ? { error: `no Chromium: ${(a as Failure).error}` }
+        : capSec !== undefined ? await this.browser.runCapped(pageSystem, spec, capSec * 1000)
+        : await this.browser.run(pageSystem, spec, this.o.timeoutSec * 1000);
+      const reached = (result as { reached?: CapReached }).reached;
+      if (reached) {
+        const record = cappedRecord(id, spec, reached, adapter);
+        log(`${id}: ${record.error}`);
+        return record;
+      }
+      raw = result;
     }
     const record = makeRecord(id, spec, raw, adapter);
     log(record.error ? `${id}: failed: ${record.error}` : `${id}: ${record.msPerStep!.toFixed(1)} ms/step, ${record.samplesPerSec!.toFixed(1)} samples/s, ${record.gflops!.toFixed(2)} GFLOP/s`);
@@ -189,6 +201,7 @@ async function main(): Promise<number> {
   const records: BenchRecord[] = [];
   const ceiling: BenchResults['ceiling'] = {};
   const sweepRecords: BenchRecord[] = [];
+  const pixelRecords: BenchRecord[] = [];
   let tuning: TuningRecord | undefined;
   try {
     // Node first, then the browser: never two measurements at once.
@@ -204,6 +217,13 @@ async function main(): Promise<number> {
     if (o.ceilingSize !== 0) {
       const c = await runner.ceilingChromium();
       if (c) ceiling.chromium = c;
+    }
+    const pixelIds = pixelSystems.filter((id) => o.systems.includes(id));
+    if (o.pixel && pixelIds.length > 0) {
+      log(`pixel MNIST: ${pixelShapes(o.quick, !!o.sweep).length} shapes x ${pixelIds.length} systems; tfjs capped at ${o.tfjsCapSec} s`);
+      for (const shape of pixelShapes(o.quick, !!o.sweep)) {
+        for (const id of pixelIds) pixelRecords.push(await runner.run(id, shape, true, systems[id].system === 'tfjs-layers' ? o.tfjsCapSec : undefined));
+      }
     }
     if (o.sweep) {
       const shapes = sweepShapes(o.shape, o.sweep);
@@ -235,6 +255,7 @@ async function main(): Promise<number> {
     ceiling,
     ...(tuning ? { tuning } : {}),
     ratios: ratios(records),
+    ...(pixelRecords.length > 0 ? { pixel: { shapes: pixelShapes(o.quick, !!o.sweep), tfjsCapSec: o.tfjsCapSec, records: pixelRecords } } : {}),
     targets: targets(o.shape, records, sweepRecords, ceiling, referenceShape),
   };
   await mkdir(o.out, { recursive: true });

@@ -14,6 +14,21 @@ export interface Shape {
 /** The reference workload: MNIST rows as a sequence, one LSTM layer of 128 units, batch 100. */
 export const referenceShape: Shape = { batch: 100, steps: 28, input: 28, hidden: 128, classes: 10 };
 
+/**
+ * Pixel-by-pixel MNIST (src/data/tasks.ts), T=784 steps of I=1: sized for software adapters (H=64, B=32;
+ * H=8, B=4 with --quick), the reference H=128, B=100 only under --sweep without --quick.
+ */
+export function pixelShapes(quick: boolean, sweep: boolean): Shape[] {
+  const pixel = { steps: 784, input: 1, classes: 10 };
+  return [
+    { ...pixel, ...(quick ? { batch: 4, hidden: 8 } : { batch: 32, hidden: 64 }) },
+    ...(sweep && !quick ? [{ ...pixel, batch: 100, hidden: 128 }] : []),
+  ];
+}
+
+/** The systems of the pixel section: ours beside tfjs-layers on the same WebGPU adapter. */
+export const pixelSystems: SystemId[] = ['ours-node', 'ours-chromium', 'tfjs-webgpu'];
+
 /** Everything one system's run needs to know. */
 export interface RunSpec {
   shape: Shape;
@@ -69,6 +84,12 @@ export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** How far a tfjs run got, kept in the page (window.__benchProgress) for a run stopped at its time cap. */
+export interface TfjsProgress {
+  warmupMs: number[];
+  stepMs: number[];
 }
 
 /** Counts of GPU calls kept by the bench page's init script (wrapped dispatchWorkgroups and submit). */

@@ -11,7 +11,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { syntheticSet } from '../ours.ts';
-import type { GpuCallCounts, RawRun, RunSpec } from '../workload.ts';
+import type { GpuCallCounts, RawRun, RunSpec, TfjsProgress } from '../workload.ts';
 
 export type TfjsBackend = 'webgpu' | 'wasm' | 'cpu' | 'webgl';
 
@@ -42,6 +42,9 @@ async function useBackend(backend: TfjsBackend): Promise<Record<string, unknown>
 
 export async function timeTfjs(backend: TfjsBackend, spec: RunSpec, counts: GpuCallCounts): Promise<RawRun> {
   const info = await useBackend(backend);
+  // Each finished step, where the runner can read it when it stops a run at its time cap.
+  const progress: TfjsProgress = { warmupMs: [], stepMs: [] };
+  (globalThis as { __benchProgress?: TfjsProgress }).__benchProgress = progress;
   const { batch: B, steps: T, input: I, hidden: H, classes: C } = spec.shape;
   const t0 = performance.now();
   const set = syntheticSet(spec.shape, B, spec.seed);
@@ -91,6 +94,7 @@ export async function timeTfjs(backend: TfjsBackend, spec: RunSpec, counts: GpuC
         await step();
       }
       if (i === 0) firstStepMs = performance.now() - w0;
+      progress.warmupMs.push(performance.now() - w0);
     }
     const before = { ...counts };
     const stepMs: number[] = [];
@@ -98,6 +102,7 @@ export async function timeTfjs(backend: TfjsBackend, spec: RunSpec, counts: GpuC
       const s0 = performance.now();
       await step();
       stepMs.push(performance.now() - s0);
+      progress.stepMs.push(stepMs[i]);
     }
     const memory = tf.memory() as tf.MemoryInfo & { numBytesAllocatedInGPU?: number };
     if (backend === 'webgpu' && memory.numBytesAllocatedInGPU !== undefined) {

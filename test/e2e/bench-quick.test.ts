@@ -29,6 +29,8 @@ test('npm run bench -- --quick on a tiny config writes complete, well-formed res
       '--ceiling-size', '64', '--timeout', '150', '--out', out,
       // the sweep on Node's system: the same sweep code and chart, without another Chromium page (4.5 s here)
       '--sweep', '--sweep-batch', '4,6', '--sweep-hidden', '8', '--sweep-seq', '3', '--sweep-systems', 'ours-node',
+      // the pixel section at T=784 H=8 B=4, tfjs-webgpu stopped at 4 s (it needs minutes a step in software)
+      '--tfjs-cap', '4',
     ];
     const started = Date.now();
     const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
@@ -70,6 +72,22 @@ test('npm run bench -- --quick on a tiny config writes complete, well-formed res
     assert.deepEqual(Object.keys(res.ratios).sort(), ['ours-chromium/tfjs-cpu', 'ours-chromium/tfjs-wasm', 'ours-chromium/tfjs-webgpu'], 'a ratio per tfjs system');
     assert.ok(res.adapters.node && 'adapter' in res.adapters.node, 'Node adapter recorded');
     assert.ok(res.adapters.chromium && 'adapter' in res.adapters.chromium, 'Chromium adapter recorded');
+    const pixel = res.pixel?.records ?? [];
+    assert.deepEqual(pixel.map((r) => [r.id, r.config.batch, r.config.steps, r.config.input, r.config.hidden]),
+      [['ours-node', 4, 784, 1, 8], ['ours-chromium', 4, 784, 1, 8], ['tfjs-webgpu', 4, 784, 1, 8]], 'pixel section: ours and tfjs at T=784 I=1');
+    for (const r of pixel.slice(0, 2)) {
+      assert.equal(r.error, undefined, `pixel ${r.id} ran: ${r.error}`);
+      assert.ok(r.samplesPerSec! > 0 && r.dispatchesPerStep! > 0 && r.stepMs.length === 1, `pixel ${r.id}: samples/s ${r.samplesPerSec}, dispatches ${r.dispatchesPerStep}`);
+    }
+    assert.equal(pixel[1].info?.countedDispatchesPerStep, pixel[1].dispatchesPerStep, 'pixel: the engine counts the dispatches WebGPU sees');
+    const tfjsPixel = pixel[2];
+    if (tfjsPixel.capped) {
+      assert.match(tfjsPixel.error ?? '', /^stopped at its 4 s cap: \d+ of 2 steps finished.*dispatches issued/, 'a capped tfjs says how far it got');
+      assert.equal(tfjsPixel.capped.capSec, 4);
+    } else {
+      assert.ok(!tfjsPixel.error && tfjsPixel.dispatchesPerStep! > 0 && tfjsPixel.samplesPerSec! > 0, `pixel tfjs-webgpu: ${tfjsPixel.error}`);
+    }
+    assert.match(stdout, /### Pixel-by-pixel MNIST/, 'pixel table printed');
     assert.deepEqual(res.sweep?.records.map((r) => [r.id, r.config.batch, r.error]), [['ours-node', 4, undefined], ['ours-node', 6, undefined]], 'sweep: the main record reused, one more shape run');
     assert.ok(files.includes('latest-sweep.svg') && res.sweep?.chart && files.includes(res.sweep.chart), `sweep chart written: ${files.join(', ')}`);
     const svg = await readFile(join(out, 'latest-sweep.svg'), 'utf8');
