@@ -4,45 +4,21 @@
 // saves a checkpoint and exits cleanly. The uninterrupted run is also the autotuner's first use as a user
 // meets it: it tunes (over a damaged cache, with a warning) and caches the choice the resumed run uses.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { decodeCheckpoint } from '../../src/io/checkpoint.ts';
 import { loadModelBytes } from '../../src/io/model-file.ts';
+import { type CliRun, stepLosses, trainCli } from '../support/train-cli.ts';
 import { gpuOrSkip } from './harness.ts';
 
 const small = ['--hidden', '8', '--batch', '20', '--log-every', '1', '--json', '--lr', '0.01'];
 const tuningEvents = (r: Run): Record<string, any>[] => r.events.filter((e) => e.event === 'tuning');
 
-interface Run { status: number | null; signal: NodeJS.Signals | null; events: Record<string, any>[]; stderr: string }
-
-/** Runs the train CLI; `onEvent` may kill it. */
-function train(args: string[], onEvent?: (e: Record<string, any>, child: ChildProcess) => void): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/train.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const events: Record<string, any>[] = [];
-  let stderr = '';
-  let pending = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    pending += chunk;
-    const lines = pending.split('\n');
-    pending = lines.pop()!;
-    for (const line of lines.filter((l) => l.trim())) {
-      const e = JSON.parse(line);
-      events.push(e);
-      onEvent?.(e, child);
-    }
-  });
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-  return new Promise((resolve) => child.on('close', (status, signal) => {
-    clearTimeout(timer);
-    resolve({ status, signal, events, stderr });
-  }));
-}
-
-const losses = (r: Run): Map<number, number> => new Map(r.events.filter((e) => e.event === 'step').map((e) => [e.step, e.loss]));
+type Run = CliRun;
+const train = trainCli;
+const losses = stepLosses;
 
 test('killed with SIGKILL after a checkpoint, then resumed: identical losses at every step and identical final weights', { timeout: 300_000 }, async (t) => {
   if (!(await gpuOrSkip(t))) return;

@@ -4,7 +4,6 @@
 // alone finishes with the same loss at every step and the same weights as a run never stopped (resuming
 // with a contradicting --steps or --lr-schedule is refused, naming both values).
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { adamInit, adamStep } from '../../src/reference/adam.ts';
 import { backward, forward, toFloat64 } from '../../src/reference/lstm.ts';
 import { tensorNames } from '../../src/train/model.ts';
 import { createTrainer, defaultAdam } from '../../src/train/trainer.ts';
+import { stepLosses, trainCli } from '../support/train-cli.ts';
 import { gpuOrSkip, oracleBatch, randomIndices, randomParams, shapes, syntheticImages, withErrorScopes } from './harness.ts';
 
 test('cosine with 2 warmup steps over 6 steps: losses and params follow the oracle\'s Adam at those rates', async (t) => {
@@ -91,30 +91,8 @@ test('a constant schedule without warmup trains bit for bit as no schedule (the 
 
 // ---- the CLI: stop, resume, refuse
 
-interface Run { status: number | null; events: Record<string, any>[]; stderr: string }
-
-function train(args: string[], onEvent?: (e: Record<string, any>, child: ChildProcess) => void): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/train.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const events: Record<string, any>[] = [];
-  let stderr = '';
-  let pending = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    const lines = (pending + chunk).split('\n');
-    pending = lines.pop()!;
-    for (const line of lines.filter((l) => l.trim())) {
-      events.push(JSON.parse(line));
-      onEvent?.(events.at(-1)!, child);
-    }
-  });
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-  return new Promise((resolve) => child.on('close', (status) => {
-    clearTimeout(timer);
-    resolve({ status, events, stderr });
-  }));
-}
-
-const losses = (r: Run): Map<number, number> => new Map(r.events.filter((e) => e.event === 'step').map((e) => [e.step, e.loss]));
+const train = trainCli;
+const losses = stepLosses;
 
 test('cosine with warmup, stopped part-way and resumed with --resume alone: identical losses and final weights', { timeout: 300_000 }, async (t) => {
   if (!(await gpuOrSkip(t))) return;
