@@ -145,7 +145,7 @@ runMain(async () => {
   const result = await runSession(
     {
       model, adam: defaultAdam, options: chosen.options, totalSteps, logEvery: opts.logEvery,
-      checkpointEvery: checkpointPath ? opts.checkpointEvery : 0,
+      checkpoint: checkpointPath ? { everySteps: opts.checkpointEvery } : undefined,
       datasets: { train, validation, test: testSet },
     },
     {

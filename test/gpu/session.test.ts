@@ -18,7 +18,7 @@ const config = (totalSteps: number): SessionConfig => ({
   options: { batch: oddBatch, lr: 0.01, seed: 3, clipNorm: 0 },
   totalSteps,
   logEvery: 1,
-  checkpointEvery: 2,
+  checkpoint: { everySteps: 2 },
   datasets: { train: syntheticImages(7, oddModel, 11) },
 });
 
@@ -107,4 +107,19 @@ test('non-finite training stops at that step, keeps the last good weights, and n
     assert.deepEqual(stuck![name], before![name], `${name}: Adam skipped the non-finite step`);
   }
   assert.ok(!run.losses.has(4), 'step 4 was not reported as a normal step');
+});
+
+test('a seconds checkpoint policy saves once that many seconds passed since the last save, and at the end', async (t) => {
+  if (!(await gpuOrSkip(t))) return;
+  let clock = 0; // a fake clock: each step takes 7 s of it
+  const run = recorder({ now: () => clock, afterStep: () => { clock += 7000; } });
+  const result = await runSession({ ...config(8), checkpoint: { everySeconds: 20 } }, run.hooks);
+  await finish(result);
+  // 21 s after the start at step 3, 21 s after that at step 6; step 8 is the end.
+  assert.deepEqual(run.saved.map((s) => s.step), [3, 6, 8], 'saved at steps 3 and 6, then at the end');
+
+  clock = 0; // a run that starts from a checkpoint saved 10 s ago counts from it
+  const resumed = recorder({ now: () => clock, afterStep: () => { clock += 7000; } });
+  await finish(await runSession({ ...config(8), checkpoint: { everySeconds: 20 }, lastCheckpoint: { step: 0, at: -10_000 } }, resumed.hooks));
+  assert.deepEqual(resumed.saved.map((s) => s.step), [2, 5, 8], 'at steps 2 and 5 (24 s and 21 s on), then the end');
 });

@@ -1,22 +1,26 @@
-// One training run in the worker: the trainer (the same src/train code as the CLI), its loop with pause and
-// resume, the stats it posts, validation at intervals, an occasional profiled step, and checkpoints.
+// One training run in the worker: it drives the shared loop (src/train/session.ts, as the CLI does) and keeps
+// what is the page's own: the messages it posts, checkpoints in IndexedDB, an occasional profiled step, and
+// reads of the state (downloads, predictions) between two steps.
 import type { GpuContext } from '../../gpu/device.ts';
-import { type TrainingOptions, type TrainingState, encodeCheckpoint } from '../../io/checkpoint.ts';
+import { type TrainingOptions, type TrainingState, decodeCheckpoint, encodeCheckpoint } from '../../io/checkpoint.ts';
 import { saveModelBytes } from '../../io/model-file.ts';
 import { type ModelConfig, type Tensors, referenceModel } from '../../train/model.ts';
 import { type Predictor, createPredictor } from '../../train/predictor.ts';
-import { type Profiler, createProfiler, timestampsSupported } from '../../train/timing.ts';
 import { makeSchedule } from '../../train/lr-schedule.ts';
 import { UserError } from '../../user-error.ts';
 import type { PlanTuning } from '../../train/plan.ts';
-import { type Trainer, createTrainer, defaultAdam } from '../../train/trainer.ts';
-import { recordFormat, saveCheckpoint } from '../checkpoint-store.ts';
+import { type Engine, type SessionConfig, type SessionHooks, createSessionTrainer, runSession } from '../../train/session.ts';
+import { type Trainer, defaultAdam } from '../../train/trainer.ts';
+import { loadCheckpoint, recordFormat, saveCheckpoint } from '../checkpoint-store.ts';
 import type { Hyper } from '../hyperparams.ts';
 import type { FromWorker, History, Progress, RunState } from '../protocol.ts';
 import type { BrowserMnist } from './load-mnist.ts';
+import { type StepProfiler, createStepProfiler } from './profile-step.ts';
 
 export interface SessionOptions {
   ctx: GpuContext;
+  /** A new device in place of a lost one (the worker's own context follows it). */
+  replaceGpu: () => Promise<GpuContext>;
   data: BrowserMnist;
   hyper: Hyper;
   totalSteps: number;
@@ -54,10 +58,9 @@ export interface Session {
   destroy(): void;
 }
 
-const statsEveryMs = 100;
 const progressEveryMs = 100;
 /** By time, not steps: a GPU does thousands of steps between two saves, a software adapter a handful. */
-const checkpointEveryMs = 20_000;
+const checkpointEverySeconds = 20;
 const profileFirstAt = 3;
 const profileEverySteps = 500;
 const yieldEveryMs = 30;
@@ -69,16 +72,6 @@ const yieldToEvents = (): Promise<void> => new Promise((resolve) => {
   channel.port2.postMessage(undefined);
 });
 
-/**
- * A lost device first shows as whatever GPU call was pending failing (a mapAsync "unmapped before
- * mapping was resolved"); the loss itself is reported a moment later. Prefer it: it says what happened.
- */
-async function rootCause(ctx: GpuContext, e: unknown): Promise<unknown> {
-  if (!ctx.failure()) await Promise.race([ctx.device.lost, new Promise((resolve) => setTimeout(resolve, 250))]);
-  await Promise.resolve();
-  return ctx.failure() ?? e;
-}
-
 /** The engine's messages name the CLI's flags; the page's fields have names of their own. */
 const pageWords = (message: string): string =>
   message.replace(/--clip-norm\b/g, 'a gradient-norm clip').replace(/--warmup\b/g, 'a warmup of').replace(/--lr\b/g, 'learning rate').replace(/--batch\b/g, 'batch size').replace(/--hidden\b/g, 'hidden size');
@@ -88,7 +81,7 @@ export const pageModel = (data: BrowserMnist, hidden: number): ModelConfig =>
   ({ ...referenceModel, steps: data.train.rows, inputSize: data.train.cols, hidden, classes: 10 });
 
 export async function createSession(o: SessionOptions): Promise<Session> {
-  const { ctx, data, hyper, post } = o;
+  const { data, hyper, post } = o;
   const model = pageModel(data, hyper.hidden);
   // The trainer counts the steps since its initialisation or since a model was loaded (Adam's moments
   // start at zero then); the page counts on from the loaded model's own steps.
@@ -104,24 +97,24 @@ export async function createSession(o: SessionOptions): Promise<Session> {
     }
   }
   const options: TrainingOptions = { batch: hyper.batch, lr: hyper.lr, seed: hyper.seed, clipNorm: hyper.clipNorm, ...(schedule ? { schedule } : {}) };
-  const trainer = await createTrainer(
-    ctx,
-    { model, batch: hyper.batch, adam: { ...defaultAdam, lr: hyper.lr }, seed: hyper.seed, clipNorm: hyper.clipNorm, schedule, ...o.tuning },
-    { train: data.train, validation: data.validation, test: data.test },
-    resumed ?? o.start?.params,
-  );
-  const startStep = offset + trainer.step;
+  const start = resumed ?? o.start?.params;
+  const cfg: SessionConfig = {
+    model, adam: defaultAdam, options, totalSteps: o.totalSteps, stepOffset: offset,
+    logEvery: 10, logEverySeconds: 0.1, validateEvery: hyper.validateEvery, checkpoint: { everySeconds: checkpointEverySeconds },
+    datasets: { train: data.train, validation: data.validation, test: data.test },
+  };
+  let engine: Engine = { ctx: o.ctx, trainer: await createSessionTrainer(cfg, o.ctx, o.tuning, start) };
+  const step = (): number => offset + engine.trainer.step;
   const history: History = o.history ?? { train: [], validation: [] };
-  let state: RunState = startStep >= o.totalSteps ? 'done' : 'paused';
+  let state: RunState = step() >= o.totalSteps ? 'done' : 'paused';
   let trainMs = o.trainMs ?? 0;
   let loop: Promise<void> | undefined;
   let stopRequested = false;
   let predictor: Promise<Predictor> | undefined;
-  let profiler: Profiler | undefined | 'unavailable';
+  let profiler: StepProfiler | undefined;
   // The checkpoint that holds this run: the one it resumed, then each one it saves.
-  let lastSave = o.fromSavedCheckpoint ? { step: startStep, at: performance.now() } : undefined;
-  const sessionStarted = performance.now();
-  let rate = { step: startStep, trainMs, msPerStep: 0 };
+  let lastSave = o.fromSavedCheckpoint ? { step: step(), at: performance.now() } : undefined;
+  let rate = { step: step(), trainMs, msPerStep: 0 };
   let testAccuracy: number | undefined;
   /** Work that must not interleave with a step (reading a consistent state): the loop runs it between steps. */
   const betweenSteps: (() => Promise<void>)[] = [];
@@ -129,7 +122,9 @@ export async function createSession(o: SessionOptions): Promise<Session> {
     if (!loop) return fn();
     return new Promise<T>((resolve, reject) => betweenSteps.push(() => fn().then(resolve, reject)));
   };
-  const step = (): number => offset + trainer.step;
+  const drain = async (): Promise<void> => {
+    while (betweenSteps.length > 0) await betweenSteps.shift()!();
+  };
 
   const progress = (): Progress => {
     const s = step();
@@ -143,7 +138,7 @@ export async function createSession(o: SessionOptions): Promise<Session> {
   const postState = (): void => post({ type: 'state', state, hyper, progress: progress(), source: o.source });
 
   const modelBytes = async (): Promise<Uint8Array> => {
-    const params = await trainer.readParams();
+    const params = await engine.trainer.readParams();
     const extra: Record<string, string> = { steps: String(step()), batch: String(hyper.batch), lr: String(hyper.lr), seed: String(hyper.seed) };
     const validation = history.validation.at(-1);
     if (validation) extra.validation_accuracy = validation.accuracy.toFixed(4);
@@ -152,89 +147,96 @@ export async function createSession(o: SessionOptions): Promise<Session> {
   };
 
   const checkpointBytes = async (): Promise<Uint8Array> => {
-    const state = await trainer.saveState();
+    const state = await engine.trainer.saveState();
     return encodeCheckpoint({ ...state, config: model, options });
   };
 
-  const checkpoint = async (): Promise<void> => {
-    const summary = { step: step(), totalSteps: o.totalSteps, savedAt: Date.now(), hyper };
-    await saveCheckpoint({ format: recordFormat, ...summary, stepOffset: offset, trainMs, history, bytes: await checkpointBytes() });
+  const store = async (checkpoint: TrainingState): Promise<void> => {
+    const summary = { step: offset + checkpoint.step, totalSteps: o.totalSteps, savedAt: Date.now(), hyper };
+    await saveCheckpoint({ format: recordFormat, ...summary, stepOffset: offset, trainMs, history, bytes: encodeCheckpoint(checkpoint) });
     lastSave = { step: summary.step, at: performance.now() };
     post({ type: 'checkpoint-saved', summary });
   };
 
-  const validate = async (): Promise<void> => {
-    const r = await trainer.evaluate('validation');
-    const point = { step: step(), loss: r.loss, accuracy: r.accuracy };
-    history.validation.push(point);
-    post({ type: 'validation', ...point });
-  };
-
-  const profile = async (): Promise<void> => {
-    if (profiler === 'unavailable') return;
-    if (!profiler) {
-      if (!timestampsSupported(ctx.device)) {
-        profiler = 'unavailable';
-        post({ type: 'timings-unavailable', reason: 'This adapter does not offer the timestamp-query feature, so per-kernel GPU times cannot be measured.' });
-        return;
-      }
-      try {
-        profiler = await createProfiler(ctx, trainer.plan);
-      } catch (e) {
-        profiler = 'unavailable';
-        post({ type: 'timings-unavailable', reason: `The profiling step could not be set up: ${(e as Error).message}` });
-        return;
-      }
-    }
-    const times = await profiler.profile();
-    if (profiler.dispatches !== trainer.dispatchesPerStep) {
-      throw new Error(`the profiled step encoded ${profiler.dispatches} dispatches, a training step ${trainer.dispatchesPerStep}`);
-    }
-    post({ type: 'timings', step: step(), times });
+  /** What the engine on a device holds besides the trainer: a new device starts them afresh. */
+  const dropDeviceObjects = (): void => {
+    void predictor?.then((p) => p.destroy(), () => undefined);
+    predictor = undefined;
+    profiler?.destroy();
+    profiler = undefined;
   };
 
   const loopBody = async (): Promise<void> => {
-    let lastStats = -Infinity;
+    let stepBegan = performance.now(); // the loop's next step starts as its hooks below return
     let lastProgress = -Infinity;
     let lastYield = performance.now();
     let runSteps = 0;
-    while (!stopRequested && step() < o.totalSteps) {
-      const began = performance.now();
-      const s = step() + 1;
-      const wantStats = runSteps === 0 || s % 10 === 0 || began - lastStats >= statsEveryMs || s === o.totalSteps;
-      const stats = await trainer.trainStep({ stats: wantStats });
-      const now = performance.now();
-      trainMs += now - began;
-      runSteps += 1;
-      if (stats) {
-        lastStats = now;
-        history.train.push({ step: s, loss: stats.loss, accuracy: stats.accuracy });
-        post({ type: 'stats', step: s, loss: stats.loss, accuracy: stats.accuracy, gradNorm: stats.gradNorm });
-      }
-      if (stats || now - lastProgress >= progressEveryMs) {
+    const hooks: SessionHooks = {
+      createGpu: o.replaceGpu,
+      tuningFor: async () => o.tuning,
+      saveCheckpoint: store,
+      // The checkpoint in this browser holds this run once it resumed or saved one; else the run restarts from its start.
+      loadCheckpoint: async () => {
+        if (!lastSave) return undefined;
+        const saved = await loadCheckpoint();
+        return saved ? decodeCheckpoint(saved.bytes, 'the checkpoint saved in this browser') : undefined;
+      },
+      onProgress: () => {
+        const now = performance.now();
+        if (now - lastProgress < progressEveryMs) return;
         lastProgress = now;
         post({ type: 'progress', progress: progress() });
-      }
-      if (s % hyper.validateEvery === 0 || s === o.totalSteps) await validate();
-      if (runSteps === profileFirstAt || s % profileEverySteps === 0) await profile();
-      if (performance.now() - (lastSave?.at ?? sessionStarted) >= checkpointEveryMs) await checkpoint();
-      while (betweenSteps.length > 0) await betweenSteps.shift()!();
-      if (performance.now() - lastYield >= yieldEveryMs) {
-        await yieldToEvents();
-        lastYield = performance.now();
-      }
-    }
-    await trainer.flush();
-    while (betweenSteps.length > 0) await betweenSteps.shift()!();
-    if (step() >= o.totalSteps) {
-      const test = await trainer.evaluate('test');
+      },
+      onStats: (stats) => {
+        history.train.push({ step: stats.step, loss: stats.loss, accuracy: stats.accuracy });
+        post({ type: 'stats', step: stats.step, loss: stats.loss, accuracy: stats.accuracy, gradNorm: stats.gradNorm });
+        lastProgress = performance.now();
+        post({ type: 'progress', progress: progress() });
+      },
+      onValidation: (s, r) => {
+        const point = { step: s, loss: r.loss, accuracy: r.accuracy };
+        history.validation.push(point);
+        post({ type: 'validation', ...point });
+      },
+      say: (line) => post({ type: 'notice', message: pageWords(line) }),
+      onRecovery: (ctx, trainer) => {
+        dropDeviceObjects();
+        engine = { ctx, trainer };
+        // The steps after the checkpoint run again: the charts go back to it.
+        const s = step();
+        history.train = history.train.filter((p) => p.step <= s);
+        history.validation = history.validation.filter((p) => p.step <= s);
+        rate = { step: s, trainMs, msPerStep: rate.msPerStep };
+        post({ type: 'history', history });
+        post({ type: 'progress', progress: progress() });
+        stepBegan = performance.now();
+      },
+      stopRequested: () => stopRequested,
+      afterStep: async (trainerStep, ctx, trainer) => {
+        trainMs += performance.now() - stepBegan;
+        runSteps += 1;
+        if (runSteps === profileFirstAt || (offset + trainerStep) % profileEverySteps === 0) await (profiler ??= createStepProfiler(ctx, trainer, post)).profile(step());
+      },
+      betweenSteps: async () => {
+        await drain();
+        if (performance.now() - lastYield >= yieldEveryMs) {
+          await yieldToEvents();
+          lastYield = performance.now();
+        }
+        stepBegan = performance.now();
+      },
+    };
+    const result = await runSession({ ...cfg, lastCheckpoint: lastSave }, hooks, start, engine);
+    engine = result;
+    await drain();
+    if (result.outcome === 'done') {
+      const test = await engine.trainer.evaluate('test');
       testAccuracy = test.accuracy;
       post({ type: 'test', step: step(), accuracy: test.accuracy, count: test.count });
       state = 'done';
     } else {
       state = 'paused';
     }
-    if (step() !== lastSave?.step) await checkpoint();
   };
 
   const run = async (): Promise<void> => {
@@ -244,10 +246,9 @@ export async function createSession(o: SessionOptions): Promise<Session> {
     state = 'running';
     postState();
     loop = loopBody()
-      .catch(async (e: unknown) => {
+      .catch((e: unknown) => {
         state = 'failed';
-        const cause = await rootCause(ctx, e);
-        const message = pageWords(cause instanceof Error ? cause.message : String(cause)).replace(/\.+$/, '');
+        const message = pageWords(e instanceof Error ? e.message : String(e)).replace(/\.+$/, '');
         const kept = lastSave ? `The last checkpoint (step ${lastSave.step}) is kept in this browser.` : 'No checkpoint of this run had been saved yet.';
         post({ type: 'error', kind: 'training', message: `Training stopped at step ${step()}: ${message}. ${kept}` });
       })
@@ -255,13 +256,14 @@ export async function createSession(o: SessionOptions): Promise<Session> {
         loop = undefined;
         postState();
         // Whatever waited for a step boundary runs now (and fails with the reason, if training did).
-        while (betweenSteps.length > 0) await betweenSteps.shift()!();
+        await drain();
       });
     return loop;
   };
 
   return {
-    hyper, model, trainer,
+    hyper, model,
+    get trainer() { return engine.trainer; },
     get state() { return state; },
     get step() { return step(); },
     run,
@@ -270,7 +272,7 @@ export async function createSession(o: SessionOptions): Promise<Session> {
       await loop;
     },
     predictor() {
-      predictor ??= createPredictor(ctx, model);
+      predictor ??= createPredictor(engine.ctx, model);
       return predictor;
     },
     modelBytes: () => exclusive(modelBytes),
@@ -278,9 +280,8 @@ export async function createSession(o: SessionOptions): Promise<Session> {
     postState,
     destroy() {
       stopRequested = true;
-      void predictor?.then((p) => p.destroy(), () => undefined);
-      if (profiler && profiler !== 'unavailable') profiler.destroy();
-      trainer.destroy();
+      dropDeviceObjects();
+      engine.trainer.destroy();
     },
   };
 }

@@ -53,6 +53,13 @@ async function gpu(): Promise<GpuContext> {
   return ctx;
 }
 
+/** A new GPU context in place of a lost one (the training loop's recovery). */
+async function replaceGpu(): Promise<GpuContext> {
+  ctx?.destroy();
+  ctx = undefined;
+  return gpu();
+}
+
 async function init(dataUrl: string): Promise<void> {
   try {
     await gpu();
@@ -144,7 +151,7 @@ async function open(o: OpenOptions): Promise<Session | undefined> {
       post(m, transfer);
       if (m.type === 'progress' || m.type === 'state') postMemory();
     };
-    session = await createSession({ ...o, ctx: context, data: loaded, post: report, tuning });
+    session = await createSession({ ...o, ctx: context, replaceGpu, data: loaded, post: report, tuning });
   } catch (e) {
     post({ type: 'state', state: 'idle' }); // the previous run is closed already
     if (e instanceof TuningStopped) return undefined;
