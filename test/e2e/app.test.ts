@@ -272,6 +272,8 @@ test('the training page, end to end', { timeout: 600_000 }, async (t) => {
       await waitForStep(page, lostAfter + 3, 90_000);
       assert.equal(await page.evaluate(() => window.lstmApp!.state), 'running', 'it never stopped');
       assert.equal(await page.locator('[data-banner="training"]').count(), 0, 'no training error was shown');
+      // The loss chart gets a point at the stats cadence, which can trail the step counter under load.
+      await page.waitForFunction((s) => (window.lstmApp!.history().train.at(-1)?.step ?? 0) > s, lostAfter, { timeout: 90_000, polling: 200 });
       await page.click('#btn-pause');
       await waitForState(page, 'paused', 60_000);
       const pausedNow = await shownStep(page);
