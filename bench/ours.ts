@@ -9,7 +9,7 @@ import { type EncodeCounts, encodePhase, phases } from '../src/train/step.ts';
 import type { GpuCallCounts, RawRun, RunSpec, Shape } from './workload.ts';
 
 export function modelOf(s: Shape): ModelConfig {
-  return { steps: s.steps, inputSize: s.input, hidden: s.hidden, classes: s.classes, forgetBias: 1.0 };
+  return { steps: s.steps, inputSize: s.input, layers: [s.hidden], classes: s.classes, forgetBias: 1.0 };
 }
 
 /** `count` images of T x I random bytes with random labels below C (a small LCG, seeded). */

@@ -151,7 +151,7 @@ class Runner {
   async tuneNode(shape: Shape): Promise<TuningRecord> {
     await this.startNode();
     if (!this.node) return { runtime: 'node', adapter: null, error: (this.nodeAdapter as Failure).error };
-    const model = { steps: shape.steps, inputSize: shape.input, hidden: shape.hidden, classes: shape.classes, forgetBias: 1 };
+    const model = { steps: shape.steps, inputSize: shape.input, layers: [shape.hidden], classes: shape.classes, forgetBias: 1 };
     log(`autotuner in Node: ${schedulers.length} schedulers, then ${Object.keys(tunedKernels(defaultScheduler)).length} kernels x ${this.o.quick ? 3 : workgroupCandidates.length} workgroup sizes`);
     const run = tuneWorkgroups(this.node, model, shape.batch, syntheticSet(shape, Math.max(shape.batch, 8), 1), {
       reps: this.o.quick ? 1 : 3,

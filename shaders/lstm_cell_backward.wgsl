@@ -2,6 +2,9 @@
 // with an 8 batch rows x 4 units register block per invocation.
 //   dh_t[b, u] = sum_c dlogits[b, c] * w_out[u, c]                        t = T-1 (from the output layer)
 //   dh_t[b, u] = sum_g da_{t+1}[b, g] * w[I + u, g]                        t < T-1 (from the next step)
+// In a stack, a layer below the top (from_above = 1) takes dh from the layer above instead of the head:
+//   dh_t[b, u] = dh_in[t, b, u] (+ the recurrent term for t < T-1)          dh_in: (T, B, H), dx of the layer above
+// (the top layer has from_above = 0 and dh_in is a placeholder).
 //   dc  = dc_{t+1} + dh * o * (1 - tanh(c_t)^2)                            (dc_{T} = 0)
 //   da_i = dc * j * i(1-i)    da_j = dc * i * (1-j^2)    da_f = dc * c_{t-1} * f(1-f)
 //   da_o = dh * tanh(c_t) * o(1-o)                       dc_t-1 = dc * f
@@ -26,6 +29,7 @@ struct Params {
   classes: u32,   // C
   t: u32,         // this dispatch's first timestep (the highest)
   count: u32,     // timesteps this dispatch runs, t down to t - count + 1
+  from_above: u32,  // 1: dh_in holds dh from the layer above at every step; 0: the top layer (dh from the head)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -36,6 +40,7 @@ struct Params {
 @group(0) @binding(5) var<storage, read> cs: array<f32>;              // (T+1, B, H)
 @group(0) @binding(6) var<storage, read_write> dgates: array<vec4<f32>>;  // (T, B, 4H) as (T, B, H) vec4
 @group(0) @binding(7) var<storage, read_write> dc: array<f32>;        // (B, H)
+@group(0) @binding(8) var<storage, read> dh_in: array<f32>;           // (T, B, H) when from_above = 1
 
 override WG_X: u32 = 4;
 override WG_Y: u32 = 4;
@@ -60,6 +65,13 @@ fn dh_last(b: u32, u0: u32) -> vec4<f32> {
     dh += dlogits[b * C + c] * vec4<f32>(w_out[u0 * C + c], w_out[u1 * C + c], w_out[u2 * C + c], w_out[u3 * C + c]);
   }
   return dh;
+}
+
+// dh reaching batch row b at step t from the layer above, for units u0.. (units past H repeat unit H-1).
+fn dh_above(t: u32, b: u32, u0: u32) -> vec4<f32> {
+  let H = params.hidden;
+  let r = (t * params.batch + b) * H;
+  return vec4<f32>(dh_in[r + u0], dh_in[r + min(u0 + 1u, H - 1u)], dh_in[r + min(u0 + 2u, H - 1u)], dh_in[r + min(u0 + 3u, H - 1u)]);
 }
 
 // The cell update of batch row b for units u0.. (at most 4, fewer at the edge): dh[j] for unit u0+j.
@@ -110,7 +122,16 @@ fn cell_block(t: u32, u0: u32, b0: u32) {
   var dh5: vec4<f32>;
   var dh6: vec4<f32>;
   var dh7: vec4<f32>;
-  if (t + 1u == params.steps) {
+  if (params.from_above == 1u) {
+    dh0 = dh_above(t, b0, u0);
+    dh1 = dh_above(t, b1, u0);
+    dh2 = dh_above(t, b2, u0);
+    dh3 = dh_above(t, b3, u0);
+    dh4 = dh_above(t, b4, u0);
+    dh5 = dh_above(t, b5, u0);
+    dh6 = dh_above(t, b6, u0);
+    dh7 = dh_above(t, b7, u0);
+  } else if (t + 1u == params.steps) {
     dh0 = dh_last(b0, u0);
     dh1 = dh_last(b1, u0);
     dh2 = dh_last(b2, u0);
@@ -119,7 +140,8 @@ fn cell_block(t: u32, u0: u32, b0: u32) {
     dh5 = dh_last(b5, u0);
     dh6 = dh_last(b6, u0);
     dh7 = dh_last(b7, u0);
-  } else {
+  }
+  if (t + 1u < params.steps) {
     // Offsets in vec4: a row of 4H floats is H vec4.
     let n0 = ((t + 1u) * B + b0) * H;
     let n1 = ((t + 1u) * B + b1) * H;

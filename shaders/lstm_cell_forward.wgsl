@@ -5,6 +5,9 @@
 //   c_t = c_{t-1} * f + i * j          h_t = tanh(c_t) * o
 // h_{t-1} is read from xh[t, b, I..I+H), h_t written to xh[t+1, b, I..I+H); c_t to cs[t+1] (cs[0] = 0).
 // Saves for backward: the activated gates (T, B, 4H), c (T+1, B, H), and h inside xh.
+// In a stack, h_t is also the input x_t of the layer above: with next_width > 0 it is written to that
+// layer's xh too, x_next[t, b, u] (x_next: (T+1, B, next_width), next_width = H + H_above + 1), so the
+// layer above needs no copy dispatch. The top layer has next_width = 0 and x_next is a placeholder.
 // Per k the invocation loads 8 h values (one per row) and wk = the 4 gates' W[I+k, q*H+u0 .. q*H+u0+3] as a
 // mat4x4 (column q: gate q, 4 units): 4 vec4 loads when H % 4 == 0 (every such quad then starts on a
 // vec4), else 16 scalars; then 8 matrix multiply-adds (128 multiply-adds): each h value serves the 4
@@ -24,6 +27,7 @@ struct Params {
   t: u32,            // this dispatch's first timestep
   count: u32,        // timesteps this dispatch runs: 1, or T when one workgroup along x holds all units
   forget_bias: f32,
+  next_width: u32,   // row width of the layer above's xh (H + H_above + 1); 0 at the top layer
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -32,6 +36,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> xh: array<f32>;        // (T+1, B, I+H+1)
 @group(0) @binding(4) var<storage, read_write> cs: array<f32>;        // (T+1, B, H)
 @group(0) @binding(5) var<storage, read_write> gates: array<f32>;     // (T, B, 4H) activated i, j, f, o
+@group(0) @binding(6) var<storage, read_write> x_next: array<f32>;    // (T+1, B, next_width): the layer above's xh
 
 override WG_X: u32 = 4;
 override WG_Y: u32 = 4;
@@ -65,7 +70,9 @@ fn update(t: u32, b: u32, u0: u32, a: mat4x4<f32>) {
     let og = sigmoid(s.w);
     let c = cs[(t * B + b) * H + u] * fg + ig * jg;
     cs[((t + 1u) * B + b) * H + u] = c;
-    xh[((t + 1u) * B + b) * width + params.input + u] = tanh_stable(c) * og;
+    let h = tanh_stable(c) * og;
+    xh[((t + 1u) * B + b) * width + params.input + u] = h;
+    if (params.next_width > 0u) { x_next[(t * B + b) * params.next_width + u] = h; }
     gates[g0] = ig;
     gates[g0 + H] = jg;
     gates[g0 + 2u * H] = fg;

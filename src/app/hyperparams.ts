@@ -4,7 +4,8 @@
 import type { LrScheduleKind } from '../train/lr-schedule.ts';
 
 export interface Hyper {
-  hidden: number;
+  /** Hidden sizes of the LSTM layers, bottom first (the CLI's --layers). */
+  layers: number[];
   batch: number;
   lr: number;
   /** How long to train, in `unit`s. */
@@ -22,14 +23,14 @@ export interface Hyper {
 }
 
 export const referenceHyper: Hyper = {
-  hidden: 128, batch: 100, lr: 0.001, length: 1000, unit: 'steps', seed: 0, validateEvery: 100, clipNorm: 0, lrSchedule: 'constant', warmup: 0,
+  layers: [128], batch: 100, lr: 0.001, length: 1000, unit: 'steps', seed: 0, validateEvery: 100, clipNorm: 0, lrSchedule: 'constant', warmup: 0,
 };
 
 type NumericField = Exclude<keyof Hyper, 'unit' | 'lrSchedule'>;
 
 interface FieldRule {
   label: string;
-  parse(text: string, unit: Hyper['unit']): number | string;
+  parse(text: string, unit: Hyper['unit']): number | number[] | string;
 }
 
 function wholeNumber(min: number, max: number): FieldRule['parse'] {
@@ -42,7 +43,14 @@ function wholeNumber(min: number, max: number): FieldRule['parse'] {
 }
 
 export const fieldRules: Record<NumericField, FieldRule> = {
-  hidden: { label: 'Hidden units', parse: wholeNumber(1, 4096) },
+  layers: {
+    label: 'LSTM layers',
+    parse: (text) => {
+      const parts = text.split(',').map((p) => p.trim());
+      const ok = parts.length >= 1 && parts.length <= 8 && parts.every((p) => /^[0-9]+$/.test(p) && Number(p) >= 1 && Number(p) <= 4096);
+      return ok ? parts.map(Number) : 'hidden sizes bottom first, separated by commas: 1 to 8 layers of 1 to 4,096 units (e.g. 128 or 128,128)';
+    },
+  },
   batch: { label: 'Batch size', parse: wholeNumber(1, 65536) },
   lr: {
     label: 'Learning rate',
@@ -90,9 +98,18 @@ export function parseHyper(
   for (const f of numericFields) {
     const r = fieldRules[f].parse(texts[f], unit);
     if (typeof r === 'string') errors[f] = fieldError(f, texts[f], unit);
-    else values[f] = r;
+    else (values as unknown as Record<string, number | number[]>)[f] = r;
   }
   return Object.keys(errors).length ? { errors } : { hyper: values };
+}
+
+/** The layers of a hyperparameter record, as the page shows them ("128,128"); older records have `hidden`. */
+export const layersText = (h: Partial<Hyper> & { hidden?: number }): string => (h.layers ?? [h.hidden ?? '?']).join(',');
+
+/** A hyperparameter record saved by an older page (one layer, `hidden`) as today's. */
+export function currentHyper(h: Partial<Hyper> & { hidden?: number }): Partial<Hyper> {
+  const { hidden, ...rest } = h;
+  return rest.layers === undefined && hidden !== undefined ? { ...rest, layers: [hidden] } : rest;
 }
 
 /** Optimizer steps for a run over `trainCount` images. */

@@ -3,6 +3,7 @@
 import { loadCheckpoint } from './checkpoint-store.ts';
 import { mnistPath } from './mnist-assets.ts';
 import type { CheckpointSummary, FromWorker, History, RunState, ToWorker, TuningStatus } from './protocol.ts';
+import { layersText } from './hyperparams.ts';
 import './style.css';
 import { showBanner, showNoWebGpu } from './ui/banners.ts';
 import { createCharts } from './ui/charts.ts';
@@ -82,7 +83,7 @@ function main(): void {
 
   const offerCheckpoint = (c: CheckpointSummary): void => {
     showBanner('info', 'resume', `A checkpoint of an earlier run is saved in this browser: step ${c.step.toLocaleString('en-US')} of ${c.totalSteps.toLocaleString('en-US')} ` +
-      `(hidden ${c.hyper.hidden}, batch ${c.hyper.batch}), saved ${new Date(c.savedAt).toLocaleString()}.`,
+      `(layers ${layersText(c.hyper)}, batch ${c.hyper.batch}), saved ${new Date(c.savedAt).toLocaleString()}.`,
     { label: c.step < c.totalSteps ? 'Resume training' : 'Restore this model', run: () => send({ type: 'resume-checkpoint' }) });
   };
   loadCheckpoint().then((c) => {

@@ -14,7 +14,8 @@ import { UserError } from '../user-error.ts';
 export interface TrainCommon {
   help: false;
   batch: number;
-  hidden: number;
+  /** Hidden sizes of the LSTM layers, bottom first (--layers, or --hidden N for one layer). */
+  layers: number[];
   lr: number;
   seed: number;
   logEvery: number;
@@ -69,7 +70,9 @@ Usage: npm run train -- [flags]
   --steps N       optimizer steps (default 1000; 1 to 1000000000)
   --epochs N      train for N passes over the 55,000 training images instead of --steps (1 to 10000)
   --batch N       images per step (default 100; 1 to 65536)
-  --hidden N      LSTM units (default 128; 1 to 4096)
+  --layers H,H..  a stack of LSTM layers, their hidden sizes bottom first (default 128: one layer;
+                  128,128: two; up to 8 layers of 1 to 4096 units)
+  --hidden N      one LSTM layer of N units: the same as --layers N
   --lr X          Adam learning rate (default 0.001; greater than 0, at most 1)
   --lr-schedule S the learning rate per step: constant (default), cosine (from X after the warmup down
                   toward 0 at the last step) or step (X times gamma^floor(steps after warmup / every))
@@ -122,6 +125,7 @@ const trainFlags: Options = {
   epochs: { type: 'string' },
   batch: { type: 'string' },
   hidden: { type: 'string' },
+  layers: { type: 'string' },
   lr: { type: 'string' },
   'lr-schedule': { type: 'string' },
   warmup: { type: 'string' },
@@ -166,7 +170,7 @@ export function parseTrainArgs(argv: string[]): TrainOptions | HelpRequest {
   const common: TrainCommon = {
     help: false,
     batch: wholeNumber('batch', v.batch, 100, 1, 65536),
-    hidden: wholeNumber('hidden', v.hidden, 128, 1, 4096),
+    layers: layerSizes(v.layers, v.hidden),
     lr: learningRate(v.lr),
     seed: wholeNumber('seed', v.seed, 0, 0, 2 ** 32 - 1),
     logEvery: wholeNumber('log-every', v['log-every'], 10, 1, 1e9),
@@ -232,6 +236,23 @@ function readFlags(argv: string[], flags: Options): Values {
     values[t.name] = t.value ?? true;
   }
   return values;
+}
+
+export const maxCliLayers = 8;
+
+/** --layers 128,64 (hidden sizes bottom first) or --hidden N (one layer); default one layer of 128. */
+function layerSizes(layers: string | boolean | undefined, hidden: string | boolean | undefined): number[] {
+  if (layers !== undefined && hidden !== undefined) {
+    throw new UserError(`--layers and --hidden both given: choose one (--hidden N is one layer of N units, the same as --layers N). ${hint}`);
+  }
+  if (layers === undefined) return [wholeNumber('hidden', hidden, 128, 1, 4096)];
+  const parts = typeof layers === 'string' ? layers.split(',') : [];
+  if (parts.length < 1 || parts.length > maxCliLayers || parts.some((p) => !/^[0-9]+$/.test(p.trim()) || Number(p) < 1 || Number(p) > 4096)) {
+    throw new UserError(
+      `--layers: expected 1 to ${maxCliLayers} hidden sizes separated by commas, each a whole number from 1 to 4096 (for example --layers 128,128), got "${layers}". ${hint}`,
+    );
+  }
+  return parts.map(Number);
 }
 
 function wholeNumber(flag: string, raw: string | boolean | undefined, fallback: number, min: number, max: number): number {

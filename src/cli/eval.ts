@@ -7,7 +7,7 @@ import { loadModelBytes } from '../io/model-file.ts';
 import { createTrainer, defaultAdam } from '../train/trainer.ts';
 import { UserError } from '../user-error.ts';
 import { evalUsage, parseEvalArgs } from './args.ts';
-import { createReporter, describeAdapterForUser, runMain } from './output.ts';
+import { createReporter, describeAdapterForUser, modelLayers, runMain } from './output.ts';
 
 runMain(async () => {
   const opts = parseEvalArgs(process.argv.slice(2));
@@ -30,7 +30,7 @@ runMain(async () => {
   }
   const ctx = await createNodeGpu({ adapter: opts.adapter, log: (m) => process.stderr.write(`${m}\n`) });
   describeAdapterForUser(ctx.adapter).forEach((l) => out.say(l));
-  out.say(`Model: ${opts.model} (LSTM T=${config.steps} I=${config.inputSize} H=${config.hidden} C=${config.classes}${task.name === 'mnist' ? '' : `; ${taskFlags(task)}`})`);
+  out.say(`Model: ${opts.model} (LSTM T=${config.steps} I=${config.inputSize} ${modelLayers(config)} C=${config.classes}${task.name === 'mnist' ? '' : `; ${taskFlags(task)}`})`);
   const evaluator = await createTrainer(ctx, { model: config, batch: opts.batch, adam: defaultAdam, seed: 0 }, { test }, params);
   const started = performance.now();
   const result = await evaluator.evaluate('test');

@@ -13,6 +13,9 @@ export interface Reporter {
   json: boolean;
 }
 
+/** "H=128" for one layer, "layers=128,64" for a stack: how the CLIs name a model's layers. */
+export const modelLayers = (m: { layers: number[] }): string => (m.layers.length === 1 ? `H=${m.layers[0]}` : `layers=${m.layers.join(',')}`);
+
 export function createReporter(json: boolean): Reporter {
   // scripts/quiet-dawn.mjs filters our stderr through a pipe and says when it ends at a terminal.
   const tty = !json && (process.stderr.isTTY === true || process.env.WEBGPU_LSTM_STDERR_TTY === '1');

@@ -20,13 +20,13 @@ import { loadTuning, saveTuning, tuningFile } from './tuning-cache.ts';
 import { defaultAdam } from '../train/trainer.ts';
 import { type TrainOptions, parseTrainArgs, trainUsage } from './args.ts';
 import { UserError } from '../user-error.ts';
-import { createReporter, describeAdapterForUser, formatSeconds, runMain } from './output.ts';
+import { createReporter, describeAdapterForUser, formatSeconds, modelLayers, runMain } from './output.ts';
 
 /** Options of a resumed run: flags given on the command line, else the checkpoint's. */
-function resumedOptions(opts: TrainOptions, saved: TrainingState): { hidden: number; options: TrainingOptions } {
+function resumedOptions(opts: TrainOptions, saved: TrainingState): { layers: number[]; options: TrainingOptions } {
   const given = (flag: string): boolean => opts.explicit.includes(flag);
   return {
-    hidden: given('hidden') ? opts.hidden : saved.config.hidden,
+    layers: given('hidden') || given('layers') ? opts.layers : saved.config.layers,
     options: {
       batch: given('batch') ? opts.batch : saved.options.batch,
       lr: given('lr') ? opts.lr : saved.options.lr,
@@ -63,12 +63,12 @@ runMain(async () => {
   const out = createReporter(opts.json);
   const resume = opts.resume ? await loadCheckpointFile(opts.resume) : undefined;
   const checkpointPath = opts.checkpoint ?? opts.resume;
-  const chosen: { hidden: number; options: TrainingOptions } = resume ? resumedOptions(opts, resume) : { hidden: opts.hidden, options: { batch: opts.batch, lr: opts.lr, seed: opts.seed, clipNorm: opts.clipNorm, task: opts.task } };
+  const chosen: { layers: number[]; options: TrainingOptions } = resume ? resumedOptions(opts, resume) : { layers: opts.layers, options: { batch: opts.batch, lr: opts.lr, seed: opts.seed, clipNorm: opts.clipNorm, task: opts.task } };
   const task = chosen.options.task ?? defaultTask;
   const mnist = await loadMnist(opts.data);
   const { train, validation } = splitTrainValidation(taskView(mnist.train, task));
   const testSet = taskView(mnist.test, task);
-  const model: ModelConfig = { ...referenceModel, steps: train.rows, inputSize: train.cols, hidden: chosen.hidden, classes: mnistClasses };
+  const model: ModelConfig = { ...referenceModel, steps: train.rows, inputSize: train.cols, layers: chosen.layers, classes: mnistClasses };
   const { batch } = chosen.options;
   const savedSchedule = resume ? (resume.options.schedule ?? constantSchedule) : undefined;
   // Resuming a cosine schedule without --steps or --epochs finishes it.
@@ -136,7 +136,7 @@ runMain(async () => {
     adapterShown = true;
     return ctx;
   };
-  out.say(`Model: LSTM T=${model.steps} I=${model.inputSize} H=${model.hidden} C=${model.classes}; batch ${batch}, Adam lr ${chosen.options.lr}, seed ${chosen.options.seed}` +
+  out.say(`Model: LSTM T=${model.steps} I=${model.inputSize} ${modelLayers(model)} C=${model.classes}; batch ${batch}, Adam lr ${chosen.options.lr}, seed ${chosen.options.seed}` +
     (chosen.options.clipNorm > 0 ? `, clip norm ${chosen.options.clipNorm}` : '') + (chosen.options.schedule ? `, lr schedule ${describeSchedule(schedule)}` : ''));
   out.say(`Data: ${task.name === 'mnist' ? '' : `${taskFlags(task)}, `}${train.count} training, ${validation.count} validation, ${testSet.count} test images; ${totalSteps} steps` +
     (resume ? `, resuming at step ${resume.step} from ${opts.resume}` : ''));

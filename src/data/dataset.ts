@@ -2,13 +2,19 @@
 
 import { UserError } from '../user-error.ts';
 
-/** A set of same-sized 8-bit grey images and their class labels. */
+/**
+ * A set of same-sized sequences and their class labels: 8-bit grey images read row by row (T = rows,
+ * I = cols), or any float32 sequences (the library API's).
+ */
 export interface ImageSet {
   count: number;
+  /** T: timesteps of each sequence (an image's rows). */
   rows: number;
+  /** I: features per timestep (an image's columns). */
   cols: number;
-  /** count*rows*cols bytes, image after image, row-major. */
-  pixels: Uint8Array;
+  /** count*rows*cols values, sequence after sequence, row-major: bytes 0..255 (scaled to [0, 1] on the GPU
+   *  by gather_batch) or float32 values used as given (gather_sequences). */
+  pixels: Uint8Array | Float32Array;
   /** count labels. */
   labels: Uint8Array;
 }

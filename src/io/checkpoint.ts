@@ -2,9 +2,10 @@
 // optimizer step, parameters, Adam moments, the data-order generator), as one .safetensors file, so that
 // standard tools can read it. Browser-safe: works on bytes, never touches the file system.
 //
-// Tensors, in this order: the parameters under the model file's names (lstm/kernel, lstm/bias,
+// Tensors, in this order: the parameters under the model file's names (lstm_0/kernel, lstm_0/bias, ...,
 // output/kernel, output/bias), then the first moments as adam/m/<name>, then the second as adam/v/<name>.
-// Metadata (all strings): format, gate_order "i,j,f,o", config (JSON), options (JSON), step, data_order
+// Metadata (all strings): format, gate_order "i,j,f,o", config (JSON, as in model files: model-config.ts),
+// options (JSON), step, data_order
 // (JSON), data_crc32, header_crc32. options.schedule is the learning-rate schedule (src/train/lr-schedule.ts,
 // the cosine's total steps included); it is absent for a constant rate without warmup, as in checkpoints
 // written before schedules, which therefore load as that. After options come task and permute for a task
@@ -15,18 +16,21 @@
 //   header_crc32  the bytes before the data: the 8-byte length, the header JSON exactly as written (so also
 //                 the data_crc32 field, key order, number spelling and the padding), with the 8 digits of
 //                 header_crc32 itself read as "00000000".
+// Checkpoints of format webgpu-lstm-checkpoint/1 (one layer, written before stacks) are read as well.
+//
 // Any single flipped bit, any burst of up to 32 bits, any truncation and any edit of the header therefore
 // fails a check (random damage beyond that slips through with probability about 2^-32). decodeCheckpoint
 // verifies both before it believes anything in the header, then validates every field and value, and returns
 // a state only when all of it holds.
 
-import { type ModelConfig, type TensorName, type Tensors, tensorNames, tensorShapes, tensorSize } from '../train/model.ts';
+import { type ModelConfig, type Tensors, tensorShapes, tensorSize } from '../train/model.ts';
+import { type FormatVersion, configFrom, configJson, configProblem, currentTensorName } from './model-config.ts';
 import type { DataOrderState } from '../train/data-order.ts';
 import { type Task, defaultTask, sameTask, taskFlags, taskFromMetadata, taskMetadata } from '../data/tasks.ts';
 import { type LrSchedule, constantSchedule, scheduleProblem } from '../train/lr-schedule.ts';
 import { UserError } from '../user-error.ts';
 import { crc32, crc32Hex } from './crc32.ts';
-import { gateOrder, modelFormat } from './model-file.ts';
+import { gateOrder, legacyModelFormat, modelFormat } from './model-file.ts';
 import { type NamedTensor, type Safetensors, decodeSafetensors, encodeSafetensors } from './safetensors.ts';
 
 export type { DataOrderState };
@@ -54,7 +58,10 @@ export interface TrainingState {
   dataOrder: DataOrderState;
 }
 
-export const checkpointFormat = 'webgpu-lstm-checkpoint/1';
+export const checkpointFormat = 'webgpu-lstm-checkpoint/2';
+/** One-layer checkpoints written before stacks: still read. */
+export const legacyCheckpointFormat = 'webgpu-lstm-checkpoint/1';
+const isModelFormat = (f: string | undefined): boolean => f === modelFormat || f === legacyModelFormat;
 
 const groups = [
   ['params', ''],
@@ -74,7 +81,7 @@ export function encodeCheckpoint(s: TrainingState): Uint8Array {
     throw new Error(`encodeCheckpoint: ${problem}`);
   };
   const problem =
-    rulesProblem('config', s.config, configRules) ??
+    (typeof s.config === 'object' && s.config !== null ? configProblem(s.config as unknown as Record<string, unknown>, 2) : 'config is not an object') ??
     rulesProblem('options', s.options, optionRules) ??
     rulesProblem('dataOrder', s.dataOrder, dataOrderRules) ??
     (isWhole(s.step) ? undefined : `step is ${show(s.step)}, expected a whole number >= 0`);
@@ -82,7 +89,7 @@ export function encodeCheckpoint(s: TrainingState): Uint8Array {
   const shapes = tensorShapes(s.config);
   const tensors: Record<string, NamedTensor> = {};
   for (const [field, prefix] of groups) {
-    for (const name of tensorNames) {
+    for (const name of Object.keys(shapes)) {
       const data = s[field]?.[name];
       if (!(data instanceof Float32Array) || data.length !== tensorSize(shapes[name])) {
         bug(`${field}["${name}"] is not a Float32Array of ${tensorSize(shapes[name])} values (shape [${shapes[name]}])`);
@@ -97,13 +104,12 @@ export function encodeCheckpoint(s: TrainingState): Uint8Array {
       tensors[prefix + name] = { shape: shapes[name], data };
     }
   }
-  const { steps, inputSize, hidden, classes, forgetBias } = s.config;
   const { batch, lr, seed, clipNorm, schedule } = s.options;
   const { rng, epoch, position } = s.dataOrder;
   const metadata = {
     format: checkpointFormat,
     gate_order: gateOrder,
-    config: JSON.stringify({ steps, inputSize, hidden, classes, forgetBias }),
+    config: configJson(s.config),
     options: JSON.stringify({ batch, lr, seed, clipNorm, ...(schedule ? { schedule } : {}) }),
     ...taskMetadata(s.options.task ?? defaultTask),
     step: String(s.step),
@@ -147,7 +153,7 @@ export function decodeCheckpoint(bytes: Uint8Array, fileName: string): TrainingS
     checksumKeys.some((k) => Object.hasOwn(metadata, k)) ||
     Object.keys(tensors).some((n) => n.startsWith('adam/'));
   if (!claimsCheckpoint) {
-    if (format === modelFormat) throw modelNotCheckpoint(f);
+    if (isModelFormat(format)) throw modelNotCheckpoint(f);
     throw new UserError(
       `${f} is not a checkpoint: it is a safetensors file whose metadata "format" is ${show(format)}, not ` +
         `"${checkpointFormat}". Pass a checkpoint written during training, or start training afresh.`,
@@ -160,21 +166,18 @@ export function decodeCheckpoint(bytes: Uint8Array, fileName: string): TrainingS
   const fail = (problem: string): never => {
     throw new UserError(`${f}: ${problem}. This checkpoint cannot be used: resume from another one or start training afresh.`);
   };
-  if (format === modelFormat) throw modelNotCheckpoint(f);
-  if (format !== checkpointFormat) {
-    fail(`metadata "format" is ${show(format)}; this version reads only "${checkpointFormat}" (use the version that wrote it)`);
+  if (isModelFormat(format)) throw modelNotCheckpoint(f);
+  const version: FormatVersion | undefined = format === checkpointFormat ? 2 : format === legacyCheckpointFormat ? 1 : undefined;
+  if (version === undefined) {
+    return fail(`metadata "format" is ${show(format)}; this version reads "${checkpointFormat}" and "${legacyCheckpointFormat}" (use the version that wrote it)`);
   }
   if (own(metadata, 'gate_order') !== gateOrder) {
     fail(`metadata "gate_order" is ${show(own(metadata, 'gate_order'))}, expected "${gateOrder}"`);
   }
-  const c = jsonObject(metadata, 'config', configRules, fail);
-  const config: ModelConfig = {
-    steps: c.steps as number,
-    inputSize: c.inputSize as number,
-    hidden: c.hidden as number,
-    classes: c.classes as number,
-    forgetBias: c.forgetBias as number,
-  };
+  const c = jsonObject(metadata, 'config', [], fail);
+  const configBad = configProblem(c, version);
+  if (configBad !== undefined) fail(`metadata ${configBad}`);
+  const config = configFrom(c, version);
   const o = jsonObject(metadata, 'options', optionRules, fail);
   const options: TrainingOptions = { batch: o.batch as number, lr: o.lr as number, seed: o.seed as number, clipNorm: o.clipNorm as number };
   if (o.schedule !== undefined) options.schedule = o.schedule as LrSchedule;
@@ -190,21 +193,26 @@ export function decodeCheckpoint(bytes: Uint8Array, fileName: string): TrainingS
   const step = Number(stepText);
 
   const shapes = tensorShapes(config);
-  const expected = new Map<string, TensorName>();
-  for (const [, prefix] of groups) for (const name of tensorNames) expected.set(prefix + name, name);
+  // Tensors by their format-2 names (a format-1 file's lstm/kernel is lstm_0/kernel).
+  const stored = new Map(Object.keys(tensors).map((n) => [currentTensorName(n, version), n]));
+  const expected = new Map<string, string>();
+  for (const [, prefix] of groups) for (const name of Object.keys(shapes)) expected.set(prefix + name, name);
+  const found: Record<string, NamedTensor> = {};
   for (const [full, name] of expected) {
-    const t = own(tensors, full);
+    const storedName = stored.get(full);
+    const t = storedName === undefined ? undefined : own(tensors, storedName);
     if (t === undefined) return fail(`tensor "${full}" is missing (expected shape [${shapes[name]}])`);
+    found[full] = t;
     if (JSON.stringify(t.shape) !== JSON.stringify(shapes[name])) {
       fail(`tensor "${full}" has shape [${t.shape}], but the config in its metadata (${describe(config)}) needs [${shapes[name]}]`);
     }
     const bad = valuesProblem(full, t.data);
     if (bad !== undefined) fail(bad);
   }
-  const unexpected = Object.keys(tensors).filter((n) => !expected.has(n));
+  const unexpected = Object.keys(tensors).filter((n) => !expected.has(currentTensorName(n, version)));
   if (unexpected.length > 0) fail(`unexpected tensors ${unexpected.map((n) => `"${n}"`).join(', ')}`);
 
-  const pick = (prefix: string) => Object.fromEntries(tensorNames.map((n) => [n, tensors[prefix + n].data])) as Tensors;
+  const pick = (prefix: string): Tensors => Object.fromEntries(Object.keys(shapes).map((n) => [n, found[prefix + n].data]));
   return { config, options, step, params: pick(''), adamM: pick('adam/m/'), adamV: pick('adam/v/'), dataOrder };
 }
 
@@ -230,7 +238,7 @@ export function checkResumeCompatible(
   const taskDiffers = !sameTask(askedTask, savedTask);
   const taskLine = taskDiffers ? [`${taskFlags(askedTask)} contradicts ${f} (${taskFlags(savedTask)}); drop the flags or pass ${taskFlags(savedTask)}`] : [];
   const checks: [asked: number | string, saved: number | string, line: (asked: number | string, saved: number | string) => string][] = [
-    [requested.config.hidden, s.config.hidden, (a, b) => flag('hidden', a, b)],
+    [requested.config.layers.join(','), s.config.layers.join(','), (a, b) => flag('layers', a, b)],
     [taskDiffers ? s.config.steps : requested.config.steps, s.config.steps, (a, b) => fromData('steps (timesteps per example)', a, b)],
     [taskDiffers ? s.config.inputSize : requested.config.inputSize, s.config.inputSize, (a, b) => fromData('inputSize (features per timestep)', a, b)],
     [requested.config.classes, s.config.classes, (a, b) => fromData('classes', a, b)],
@@ -345,7 +353,7 @@ function safetensorsProblem(message: string, f: string): string {
 }
 
 function describe(c: ModelConfig): string {
-  return `steps ${c.steps}, inputSize ${c.inputSize}, hidden ${c.hidden}, classes ${c.classes}`;
+  return `steps ${c.steps}, inputSize ${c.inputSize}, layers ${c.layers.join(',')}, classes ${c.classes}`;
 }
 
 function show(v: unknown): string {
@@ -360,13 +368,6 @@ const isWhole = (v: unknown): v is number => Number.isSafeInteger(v) && (v as nu
 const isU32 = (v: unknown) => isWhole(v) && v <= 0xffffffff;
 const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
-const configRules: Rule[] = [
-  ['steps', (v) => isWhole(v) && v >= 1, 'a whole number >= 1'],
-  ['inputSize', (v) => isWhole(v) && v >= 1, 'a whole number >= 1'],
-  ['hidden', (v) => isWhole(v) && v >= 1, 'a whole number >= 1'],
-  ['classes', (v) => isWhole(v) && v >= 1, 'a whole number >= 1'],
-  ['forgetBias', isFiniteNumber, 'a finite number'],
-];
 const optionRules: Rule[] = [
   ['batch', (v) => isWhole(v) && v >= 1, 'a whole number >= 1'],
   ['lr', (v) => isFiniteNumber(v) && v > 0, 'a number > 0'],

@@ -1,28 +1,30 @@
-// A trained model as a .safetensors file: the four parameter tensors in tensorNames order, and the
-// ModelConfig and the task (src/data/tasks.ts: keys task and permute, absent for 'mnist') in the metadata,
+// A trained model as a .safetensors file: the parameter tensors in tensorShapes order (model.ts), and the
+// ModelConfig (model-config.ts) and the task (src/data/tasks.ts: keys task and permute, absent for 'mnist') in the metadata,
 // so the file alone is enough to rebuild the model and read its test set the way it was trained.
 
 import { type Task, defaultTask, taskFromMetadata, taskMetadata } from '../data/tasks.ts';
-import { type ModelConfig, type Tensors, tensorNames, tensorShapes, tensorSize } from '../train/model.ts';
+import { type ModelConfig, type Tensors, tensorShapes, tensorSize } from '../train/model.ts';
+import { type FormatVersion, configFrom, configJson, configProblem, currentTensorName } from './model-config.ts';
 import { UserError } from '../user-error.ts';
 import { type NamedTensor, decodeSafetensors, encodeSafetensors } from './safetensors.ts';
 
-export const modelFormat = 'webgpu-lstm/1';
+export const modelFormat = 'webgpu-lstm/2';
+/** One-layer model files written before stacks: still read (model-config.ts says how). */
+export const legacyModelFormat = 'webgpu-lstm/1';
 export const gateOrder = 'i,j,f,o';
 const reservedKeys = ['format', 'gate_order', 'config', 'task', 'permute'];
 
 /** `extra` adds metadata (training options, accuracy...); it cannot use the keys format, gate_order, config, task, permute. */
 export function saveModelBytes(config: ModelConfig, params: Tensors, extra: Record<string, string>, task: Task = defaultTask): Uint8Array {
   for (const k of reservedKeys) if (k in extra) throw new Error(`saveModelBytes: metadata key "${k}" is reserved`);
-  const shapes = tensorShapes(config);
   const tensors: Record<string, NamedTensor> = {};
-  for (const name of tensorNames) {
-    if (params[name].length !== tensorSize(shapes[name])) {
-      throw new Error(`saveModelBytes: tensor ${name} has ${params[name].length} values, expected shape [${shapes[name]}]`);
+  for (const [name, shape] of Object.entries(tensorShapes(config))) {
+    if (params[name]?.length !== tensorSize(shape)) {
+      throw new Error(`saveModelBytes: tensor ${name} has ${params[name]?.length} values, expected shape [${shape}]`);
     }
-    tensors[name] = { shape: shapes[name], data: params[name] };
+    tensors[name] = { shape, data: params[name] };
   }
-  const metadata = { ...extra, format: modelFormat, gate_order: gateOrder, config: JSON.stringify(config), ...taskMetadata(task) };
+  const metadata = { ...extra, format: modelFormat, gate_order: gateOrder, config: configJson(config), ...taskMetadata(task) };
   return encodeSafetensors(tensors, metadata);
 }
 
@@ -34,31 +36,33 @@ export function loadModelBytes(
     throw new UserError(`${fileName}: ${problem}. Pass a model saved by \`npm run train -- --out FILE\`.`);
   };
   const { tensors, metadata } = decodeSafetensors(bytes, fileName);
-  if (metadata.format !== modelFormat) {
-    fail(`metadata "format" is ${JSON.stringify(metadata.format)}, expected "${modelFormat}"; this is not a webgpu-lstm model`);
+  const version = metadata.format === modelFormat ? 2 : metadata.format === legacyModelFormat ? 1 : undefined;
+  if (version === undefined) {
+    return fail(`metadata "format" is ${JSON.stringify(metadata.format)}, expected "${modelFormat}" (or "${legacyModelFormat}"); this is not a webgpu-lstm model`);
   }
   if (metadata.gate_order !== gateOrder) {
     fail(`metadata "gate_order" is ${JSON.stringify(metadata.gate_order)}, expected "${gateOrder}"`);
   }
-  const config = parseConfig(metadata.config, fail);
+  const config = parseConfig(metadata.config, version, fail);
   const task = taskFromMetadata(metadata);
   if ('problem' in task) fail(task.problem);
   const shapes = tensorShapes(config);
-  const params = {} as Tensors;
-  for (const name of tensorNames) {
-    const t = tensors[name];
-    if (t === undefined) fail(`tensor "${name}" is missing (expected shape [${shapes[name]}])`);
-    if (t.shape.join() !== shapes[name].join()) {
-      fail(`tensor "${name}" has shape [${t.shape}], expected [${shapes[name]}] for the config in its metadata`);
+  const byName = new Map(Object.entries(tensors).map(([name, t]) => [currentTensorName(name, version), { name, t }]));
+  const params: Tensors = {};
+  for (const [name, shape] of Object.entries(shapes)) {
+    const found = byName.get(name);
+    if (found === undefined) return fail(`tensor "${name}" is missing (expected shape [${shape}])`);
+    if (found.t.shape.join() !== shape.join()) {
+      fail(`tensor "${found.name}" has shape [${found.t.shape}], expected [${shape}] for the config in its metadata`);
     }
-    params[name] = t.data;
+    params[name] = found.t.data;
   }
-  const unexpected = Object.keys(tensors).filter((n) => !(tensorNames as readonly string[]).includes(n));
-  if (unexpected.length > 0) fail(`unexpected tensors ${unexpected.join(', ')} (a model has ${tensorNames.join(', ')})`);
+  const unexpected = [...byName.entries()].filter(([n]) => !(n in shapes)).map(([, { name }]) => name);
+  if (unexpected.length > 0) fail(`unexpected tensors ${unexpected.join(', ')} (this model has ${Object.keys(shapes).join(', ')})`);
   return { config, params, metadata, task: task as Task };
 }
 
-function parseConfig(json: string | undefined, fail: (problem: string) => never): ModelConfig {
+function parseConfig(json: string | undefined, version: FormatVersion, fail: (problem: string) => never): ModelConfig {
   if (json === undefined) return fail('metadata "config" is missing');
   let c: unknown;
   try {
@@ -66,13 +70,8 @@ function parseConfig(json: string | undefined, fail: (problem: string) => never)
   } catch {
     return fail(`metadata "config" is not valid JSON: ${json}`);
   }
-  const v = (typeof c === 'object' && c !== null ? c : {}) as Record<string, unknown>;
-  for (const k of ['steps', 'inputSize', 'hidden', 'classes'] as const) {
-    if (!Number.isSafeInteger(v[k]) || (v[k] as number) < 1) fail(`metadata "config".${k} is ${JSON.stringify(v[k])}, expected a whole number >= 1`);
-  }
-  if (typeof v.forgetBias !== 'number' || !Number.isFinite(v.forgetBias)) {
-    fail(`metadata "config".forgetBias is ${JSON.stringify(v.forgetBias)}, expected a number`);
-  }
-  const m = v as unknown as ModelConfig;
-  return { steps: m.steps, inputSize: m.inputSize, hidden: m.hidden, classes: m.classes, forgetBias: m.forgetBias };
+  const v = (typeof c === 'object' && c !== null && !Array.isArray(c) ? c : {}) as Record<string, unknown>;
+  const problem = configProblem(v, version);
+  if (problem !== undefined) fail(`metadata ${problem}`);
+  return configFrom(v, version);
 }

@@ -1,5 +1,4 @@
-import { paramLayout } from '../train/model.ts';
-import { type Dims, type KernelSpec, ceilDiv, f32Bytes } from './dims.ts';
+import { type Dims, type KernelSpec, bytesOf, ceilDiv } from './dims.ts';
 
 export interface AdamHyper {
   lr: number;
@@ -9,8 +8,7 @@ export interface AdamHyper {
 }
 
 /** Floats in the flat parameter buffer (padding included) for these dims. */
-export const paramFloats = (d: Dims): number =>
-  paramLayout({ steps: d.steps, inputSize: d.input, hidden: d.hidden, classes: d.classes, forgetBias: d.forgetBias }).length;
+export const paramFloats = (d: Dims): number => d.params;
 
 /** TF's lr_t = lr * sqrt(1 - beta2^step) / (1 - beta1^step), in float64 (step counts from 1). */
 export function biasCorrectedRate(h: AdamHyper, step: number): number {
@@ -30,7 +28,7 @@ export const adam: KernelSpec<AdamStep> = {
   name: 'adam',
   overrides: { WG_X: 64 },
   bindingBytes: (d) => {
-    const bytes = paramFloats(d) * f32Bytes;
+    const bytes = bytesOf.params(d);
     return { grads: bytes, weights: bytes, m: bytes, v: bytes, status: 8 };
   },
   params: (d, h) => ({

@@ -1,4 +1,4 @@
-import { type Dims, type KernelSpec, ceilDiv, f32Bytes, xhWidth } from './dims.ts';
+import { type Dims, type KernelSpec, bytesOf, ceilDiv } from './dims.ts';
 
 export const gatherBatch: KernelSpec = {
   name: 'gather_batch',
@@ -6,9 +6,9 @@ export const gatherBatch: KernelSpec = {
   bindingBytes: (d: Dims) => ({
     images: 4, // checked against the dataset when it is uploaded
     dataset_labels: 4,
-    batch_index: d.batch * 4,
-    xh: (d.steps + 1) * d.batch * xhWidth(d) * f32Bytes,
-    labels: d.batch * 4,
+    batch_index: bytesOf.perRow(d),
+    xh: bytesOf.xh(d),
+    labels: bytesOf.perRow(d),
   }),
   params: (d) => ({ batch: d.batch, steps: d.steps, input: d.input, hidden: d.hidden }),
   workgroups: (d, o) => [ceilDiv(d.input + 1, o.WG_X), ceilDiv(d.steps * d.batch, o.WG_Y), 1],

@@ -1,24 +1,27 @@
-import { type KernelSpec, ceilDiv, f32Bytes, xhWidth } from './dims.ts';
+import { type KernelSpec, bytesOf, ceilDiv } from './dims.ts';
 
 const unitsPerInvocation = 4; // the register block: 4 units x 8 batch rows
 const rowsPerInvocation = 8;
 
 const bindingBytes: KernelSpec['bindingBytes'] = (d) => ({
-  w: xhWidth(d) * 4 * d.hidden * f32Bytes,
-  w_out: (d.hidden + 1) * d.classes * f32Bytes,
-  dlogits: d.batch * d.classes * f32Bytes,
-  gates: d.steps * d.batch * 4 * d.hidden * f32Bytes,
-  cs: (d.steps + 1) * d.batch * d.hidden * f32Bytes,
-  dgates: d.steps * d.batch * 4 * d.hidden * f32Bytes,
-  dc: d.batch * d.hidden * f32Bytes,
+  w: bytesOf.layerBlock(d),
+  w_out: d.above > 0 ? 4 : bytesOf.outputBlock(d), // read by the top layer only
+  dlogits: bytesOf.logits(d),
+  gates: bytesOf.gates(d),
+  cs: bytesOf.cs(d),
+  dgates: bytesOf.gates(d),
+  dc: bytesOf.state(d),
+  dh_in: bytesOf.dhAbove(d),
 });
+
+const fromAbove = (d: Parameters<KernelSpec['bindingBytes']>[0]): number => (d.above > 0 ? 1 : 0);
 
 /** One dispatch per timestep t (T-1 down to 0): the grid covers every (unit quad, block of 8 rows). */
 export const lstmCellBackward: KernelSpec<{ t: number }> = {
   name: 'lstm_cell_backward',
   overrides: { WG_X: 4, WG_Y: 4 },
   bindingBytes,
-  params: (d, { t }) => ({ batch: d.batch, steps: d.steps, input: d.input, hidden: d.hidden, classes: d.classes, t, count: 1 }),
+  params: (d, { t }) => ({ batch: d.batch, steps: d.steps, input: d.input, hidden: d.hidden, classes: d.classes, t, count: 1, from_above: fromAbove(d) }),
   workgroups: (d, o) => [ceilDiv(ceilDiv(d.hidden, unitsPerInvocation), o.WG_X), ceilDiv(ceilDiv(d.batch, rowsPerInvocation), o.WG_Y), 1],
 };
 
@@ -31,6 +34,6 @@ export const lstmSequenceBackward: KernelSpec = {
   shader: 'lstm_cell_backward',
   overrides: { WG_X: 32, WG_Y: 1 },
   bindingBytes,
-  params: (d) => ({ batch: d.batch, steps: d.steps, input: d.input, hidden: d.hidden, classes: d.classes, t: d.steps - 1, count: d.steps }),
+  params: (d) => ({ batch: d.batch, steps: d.steps, input: d.input, hidden: d.hidden, classes: d.classes, t: d.steps - 1, count: d.steps, from_above: fromAbove(d) }),
   workgroups: (d, o) => [1, ceilDiv(ceilDiv(d.batch, rowsPerInvocation), o.WG_Y), 1],
 };

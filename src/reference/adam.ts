@@ -1,7 +1,7 @@
 // The float64 oracle's optimizer: TF AdamOptimizer, element-wise over every named tensor.
 //   step += 1; lr_t = lr * sqrt(1 - beta2^step) / (1 - beta1^step)
 //   m = beta1*m + (1-beta1)*g;  v = beta2*v + (1-beta2)*g^2;  p -= lr_t * m / (sqrt(v) + eps)
-import { type ModelConfig, type Tensors, tensorNames } from '../train/model.ts';
+import type { ModelConfig, Tensors } from '../train/model.ts';
 import { zeroTensors } from './lstm.ts';
 
 export interface AdamState {
@@ -26,7 +26,7 @@ export function adamInit(model: ModelConfig): AdamState {
 export function adamStep(p: Tensors<Float64Array>, g: Tensors<Float64Array>, s: AdamState, c: AdamConfig): void {
   s.step += 1;
   const lrT = (c.lr * Math.sqrt(1 - c.beta2 ** s.step)) / (1 - c.beta1 ** s.step);
-  for (const name of tensorNames) {
+  for (const name of Object.keys(p)) {
     const pn = p[name];
     const gn = g[name];
     const mn = s.m[name];

@@ -6,18 +6,11 @@
 // gradient w.r.t. its input sequence) is the dh_t reaching layer k-1 from above at every step t, added
 // to that layer's recurrent dh. Every layer is lstm.ts's layerForward / layerBackward, so a one-layer
 // stack gives exactly the one-layer oracle's numbers.
-import type { ModelConfig, Tensors } from '../train/model.ts';
+import { type ModelConfig, type Tensors, layerInput, layerTensorNames, outputTensorNames } from '../train/model.ts';
 import { type HeadForward, type LayerForward, type LayerShape, checkLabels, headBackward, headForward, layerBackward, layerForward } from './lstm.ts';
 
-/** A stacked model: plain data. Layer k's input is inputSize for k = 0, else layers[k-1].hidden. */
-export interface StackConfig {
-  /** T */ steps: number;
-  /** I of layer 0 */ inputSize: number;
-  /** One entry per layer, bottom-up: its H. */
-  layers: { hidden: number }[];
-  /** C */ classes: number;
-  forgetBias: number;
-}
+/** A stacked model: the engine's model description (layer k's input is inputSize for k = 0, else layers[k-1]). */
+export type StackConfig = ModelConfig;
 
 /** One layer's parameters: kernel (I_k+H_k, 4H_k) = [W_x; W_h], bias (4H_k). */
 export interface LayerParams {
@@ -46,14 +39,11 @@ export interface StackBackward {
   dhT: Float64Array;
 }
 
-/** I_k: the width of layer k's input. */
-const layerInput = (m: StackConfig, k: number): number => (k === 0 ? m.inputSize : m.layers[k - 1].hidden);
-
 /** The shapes of a stack's parameters, in the order of StackParams. */
 export function stackShapes(m: StackConfig): { layers: { kernel: number[]; bias: number[] }[]; output: { kernel: number[]; bias: number[] } } {
-  const top = m.layers[m.layers.length - 1].hidden;
+  const top = m.layers[m.layers.length - 1];
   return {
-    layers: m.layers.map(({ hidden }, k) => ({ kernel: [layerInput(m, k) + hidden, 4 * hidden], bias: [4 * hidden] })),
+    layers: m.layers.map((hidden, k) => ({ kernel: [layerInput(m, k) + hidden, 4 * hidden], bias: [4 * hidden] })),
     output: { kernel: [top, m.classes], bias: [m.classes] },
   };
 }
@@ -67,19 +57,32 @@ function zeroStackParams(m: StackConfig): StackParams {
   };
 }
 
-/** Today's one-layer model as a stack of one. */
-export const stackOf = (m: ModelConfig): StackConfig => ({
-  steps: m.steps, inputSize: m.inputSize, layers: [{ hidden: m.hidden }], classes: m.classes, forgetBias: m.forgetBias,
-});
+/** The engine's named tensors (model.ts) as StackParams (views, not copies); a missing tensor is refused. */
+export function stackParamsOf(m: ModelConfig, p: Tensors<Float64Array>): StackParams {
+  const get = (name: string): Float64Array => {
+    if (!p[name]) throw new Error(`reference: no tensor ${name}`);
+    return p[name];
+  };
+  return {
+    layers: m.layers.map((_, k) => ({ kernel: get(layerTensorNames(k).kernel), bias: get(layerTensorNames(k).bias) })),
+    output: { kernel: get(outputTensorNames.kernel), bias: get(outputTensorNames.bias) },
+  };
+}
 
-/** Today's named tensors as a stack of one (views, not copies). */
-export const stackParamsOf = (p: Tensors<Float64Array>): StackParams => ({
-  layers: [{ kernel: p['lstm/kernel'], bias: p['lstm/bias'] }],
-  output: { kernel: p['output/kernel'], bias: p['output/bias'] },
-});
+/** StackParams as the engine's named tensors (views, not copies). */
+export function namedTensorsOf(p: StackParams): Tensors<Float64Array> {
+  const out: Tensors<Float64Array> = {};
+  p.layers.forEach((l, k) => {
+    out[layerTensorNames(k).kernel] = l.kernel;
+    out[layerTensorNames(k).bias] = l.bias;
+  });
+  out[outputTensorNames.kernel] = p.output.kernel;
+  out[outputTensorNames.bias] = p.output.bias;
+  return out;
+}
 
 const shapeOf = (m: StackConfig, batch: number, k: number): LayerShape => ({
-  steps: m.steps, batch, input: layerInput(m, k), hidden: m.layers[k].hidden,
+  steps: m.steps, batch, input: layerInput(m, k), hidden: m.layers[k],
 });
 
 function checkInputs(m: StackConfig, p: StackParams, x: Float64Array, labels: ArrayLike<number>, batch: number): void {
@@ -111,9 +114,9 @@ export function stackForward(m: StackConfig, p: StackParams, x: Float64Array, la
   for (let k = 0; k < m.layers.length; k++) {
     const f = layerForward(shapeOf(m, batch, k), p.layers[k].kernel, p.layers[k].bias, m.forgetBias, input);
     layers.push(f);
-    input = hSequence(f, batch, m.layers[k].hidden);
+    input = hSequence(f, batch, m.layers[k]);
   }
-  const H = m.layers[m.layers.length - 1].hidden;
+  const H = m.layers[m.layers.length - 1];
   const hT = layers[layers.length - 1].h.subarray(m.steps * batch * H);
   return { layers, ...headForward(batch, H, m.classes, p.output.kernel, p.output.bias, hT, labels) };
 }
@@ -123,7 +126,7 @@ export function stackBackward(m: StackConfig, p: StackParams, x: Float64Array, l
   const T = m.steps;
   const L = m.layers.length;
   const grads = zeroStackParams(m);
-  const H = m.layers[L - 1].hidden;
+  const H = m.layers[L - 1];
   const hT = f.layers[L - 1].h.subarray(T * batch * H);
   const { dlogits, dhT } = headBackward(batch, H, m.classes, p.output.kernel, hT, f.probs, labels, grads.output.kernel, grads.output.bias);
   // dh reaching the top layer from outside: the head's, at the last step only.
@@ -131,7 +134,7 @@ export function stackBackward(m: StackConfig, p: StackParams, x: Float64Array, l
   dhOut.set(dhT, (T - 1) * batch * H);
   const layers: StackBackward['layers'] = new Array(L);
   for (let k = L - 1; k >= 0; k--) {
-    const input = k === 0 ? x : hSequence(f.layers[k - 1], batch, m.layers[k - 1].hidden);
+    const input = k === 0 ? x : hSequence(f.layers[k - 1], batch, m.layers[k - 1]);
     layers[k] = layerBackward(shapeOf(m, batch, k), p.layers[k].kernel, input, f.layers[k], dhOut, grads.layers[k].kernel, grads.layers[k].bias);
     dhOut = layers[k].dx;
   }

@@ -11,7 +11,7 @@
 //
 // Built from two parts that a stack of layers (lstm-stack.ts) reuses: one LSTM layer over a sequence
 // (layerForward, layerBackward) and the dense + softmax head on the last h (headForward, headBackward).
-import { type ModelConfig, type Tensors, tensorNames, tensorShapes, tensorSize } from '../train/model.ts';
+import { type ModelConfig, type Tensors, layerTensorNames, outputTensorNames, tensorShapes, tensorSize } from '../train/model.ts';
 
 export interface Forward extends LayerForward, HeadForward {}
 
@@ -66,15 +66,14 @@ export interface HeadForward {
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
 export function zeroTensors(m: ModelConfig): Tensors<Float64Array> {
-  const shapes = tensorShapes(m);
-  const out = {} as Tensors<Float64Array>;
-  for (const name of tensorNames) out[name] = new Float64Array(tensorSize(shapes[name]));
+  const out: Tensors<Float64Array> = {};
+  for (const [name, shape] of Object.entries(tensorShapes(m))) out[name] = new Float64Array(tensorSize(shape));
   return out;
 }
 
 export function toFloat64(t: Tensors<Float32Array | Float64Array>): Tensors<Float64Array> {
-  const out = {} as Tensors<Float64Array>;
-  for (const name of tensorNames) out[name] = Float64Array.from(t[name]);
+  const out: Tensors<Float64Array> = {};
+  for (const name of Object.keys(t)) out[name] = Float64Array.from(t[name]);
   return out;
 }
 
@@ -88,9 +87,10 @@ export function checkLabels(labels: ArrayLike<number>, batch: number, classes: n
 }
 
 function checkInputs(m: ModelConfig, p: Tensors<Float64Array>, x: Float64Array, labels: ArrayLike<number>, batch: number): void {
-  const shapes = tensorShapes(m);
-  for (const name of tensorNames) {
-    const n = tensorSize(shapes[name]);
+  if (m.layers.length !== 1) throw new Error(`reference: forward/backward are the one-layer oracle; a model of ${m.layers.length} layers goes through stackForward/stackBackward`);
+  for (const [name, shape] of Object.entries(tensorShapes(m))) {
+    const n = tensorSize(shape);
+    if (!p[name]) throw new Error(`reference: no tensor ${name}`);
     if (p[name].length !== n) throw new Error(`reference: tensor ${name} has ${p[name].length} values, expected ${n}`);
   }
   const nx = m.steps * batch * m.inputSize;
@@ -247,23 +247,27 @@ export function layerBackward(
   return { dgates, dx };
 }
 
-const layerShape = (m: ModelConfig, batch: number): LayerShape => ({ steps: m.steps, batch, input: m.inputSize, hidden: m.hidden });
+const layerShape = (m: ModelConfig, batch: number): LayerShape => ({ steps: m.steps, batch, input: m.inputSize, hidden: m.layers[0] });
+const lstm = layerTensorNames(0);
+const out = outputTensorNames;
 
 export function forward(m: ModelConfig, p: Tensors<Float64Array>, x: Float64Array, labels: ArrayLike<number>, batch: number): Forward {
   checkInputs(m, p, x, labels, batch);
-  const layer = layerForward(layerShape(m, batch), p['lstm/kernel'], p['lstm/bias'], m.forgetBias, x);
-  const hT = layer.h.subarray(m.steps * batch * m.hidden);
-  return { ...layer, ...headForward(batch, m.hidden, m.classes, p['output/kernel'], p['output/bias'], hT, labels) };
+  const H = m.layers[0];
+  const layer = layerForward(layerShape(m, batch), p[lstm.kernel], p[lstm.bias], m.forgetBias, x);
+  const hT = layer.h.subarray(m.steps * batch * H);
+  return { ...layer, ...headForward(batch, H, m.classes, p[out.kernel], p[out.bias], hT, labels) };
 }
 
 export function backward(m: ModelConfig, p: Tensors<Float64Array>, x: Float64Array, labels: ArrayLike<number>, batch: number, f: Forward): Backward {
   checkInputs(m, p, x, labels, batch);
-  const { steps: T, hidden: H } = m;
+  const T = m.steps;
+  const H = m.layers[0];
   const grads = zeroTensors(m);
   const hT = f.h.subarray(T * batch * H);
-  const { dlogits, dhT } = headBackward(batch, H, m.classes, p['output/kernel'], hT, f.probs, labels, grads['output/kernel'], grads['output/bias']);
+  const { dlogits, dhT } = headBackward(batch, H, m.classes, p[out.kernel], hT, f.probs, labels, grads[out.kernel], grads[out.bias]);
   const dhOut = new Float64Array(T * batch * H);
   dhOut.set(dhT, (T - 1) * batch * H);
-  const { dgates, dx } = layerBackward(layerShape(m, batch), p['lstm/kernel'], x, f, dhOut, grads['lstm/kernel'], grads['lstm/bias']);
+  const { dgates, dx } = layerBackward(layerShape(m, batch), p[lstm.kernel], x, f, dhOut, grads[lstm.kernel], grads[lstm.bias]);
   return { grads, dlogits, dgates, dhT, dx };
 }

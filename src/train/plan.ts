@@ -3,18 +3,20 @@
 import type { ImageSet } from '../data/dataset.ts';
 import { type Kernel, createKernel, makeBindGroup, packUniform } from '../gpu/kernel.ts';
 import type { GpuContext } from '../gpu/device.ts';
-import { type AdamHyper, type AdamStep, adam, paramFloats } from '../kernels/adam.ts';
+import { type AdamHyper, type AdamStep, adam } from '../kernels/adam.ts';
 import { gradNorm, statusBytes } from '../kernels/grad_norm.ts';
-import { type Dims, type KernelSpec, type Overrides, f32Bytes, packedBytes, xhWidth } from '../kernels/dims.ts';
+import { type Dims, type KernelSpec, type Overrides, bytesOf, f32Bytes, packedBytes, placeholderBytes, xhWidth } from '../kernels/dims.ts';
 import { gatherBatch } from '../kernels/gather_batch.ts';
+import { gatherSequences } from '../kernels/gather_sequences.ts';
 import { inputProjection } from '../kernels/input_projection.ts';
 import { lstmCellBackward, lstmSequenceBackward } from '../kernels/lstm_cell_backward.ts';
 import { lstmCellForward, lstmSequenceForward } from '../kernels/lstm_cell_forward.ts';
+import { lstmInputGrad } from '../kernels/lstm_input_grad.ts';
 import { lstmWeightGrad } from '../kernels/lstm_weight_grad.ts';
 import { outputWeightGrad } from '../kernels/output_weight_grad.ts';
 import { softmaxCrossEntropy } from '../kernels/softmax_cross_entropy.ts';
 import { UserError } from '../user-error.ts';
-import { type ModelConfig, type ParamLayout, paramLayout } from './model.ts';
+import { type Block, type ModelConfig, type ParamLayout, layerInput, paramLayout } from './model.ts';
 
 export interface PlanOptions {
   model: ModelConfig;
@@ -30,9 +32,10 @@ export interface PlanOptions {
 }
 
 /**
- * 'timestep': one dispatch per timestep forward and backward (2T + 7 a training step; the grid spreads
- * every timestep over all units). 'sequence': one dispatch runs all T timesteps forward, one backward
- * (9 a step); each workgroup owns whole batch rows and steps through t behind a storage barrier.
+ * 'timestep': one dispatch per timestep and layer forward and backward (L(2T + 3) + 4 a training step of L
+ * layers; the grid spreads every timestep over all units). 'sequence': one dispatch runs all T timesteps
+ * of a layer forward, one backward (5L + 4 a step); each workgroup owns whole batch rows and steps through
+ * t behind a storage barrier.
  */
 export type Scheduler = 'timestep' | 'sequence';
 export const schedulers: readonly Scheduler[] = ['timestep', 'sequence'];
@@ -51,10 +54,11 @@ export function cellSpecs(scheduler: Scheduler): { forward: KernelSpec<any>; bac
     : { forward: lstmCellForward, backward: lstmCellBackward };
 }
 
-/** Every kernel of a plan under a scheduler, in encoding order: the names its overrides may key. */
-export function planSpecs(scheduler: Scheduler): KernelSpec<any>[] {
+/** Every kernel of a plan of `layers` layers under a scheduler: the names its overrides may key. */
+export function planSpecs(scheduler: Scheduler, layers = 1): KernelSpec<any>[] {
   const cells = cellSpecs(scheduler);
-  return [gatherBatch, inputProjection, cells.forward, softmaxCrossEntropy, outputWeightGrad, cells.backward, lstmWeightGrad, gradNorm, adam];
+  const stacked = layers > 1 ? [lstmInputGrad] : [];
+  return [gatherBatch, gatherSequences, inputProjection, cells.forward, softmaxCrossEntropy, outputWeightGrad, cells.backward, ...stacked, lstmWeightGrad, gradNorm, adam];
 }
 
 export type KernelOverrides = Partial<Record<string, Overrides>>;
@@ -62,12 +66,16 @@ export type KernelOverrides = Partial<Record<string, Overrides>>;
 export interface DatasetOnGpu {
   set: ImageSet;
   gather: GPUBindGroup;
+  /** gather_batch for bytes, gather_sequences for float32 values. */
+  gatherKernel: Kernel;
   images: GPUBuffer;
   labels: GPUBuffer;
 }
 
 export interface Kernels {
   gatherBatch: Kernel;
+  /** In a plan with a float32 dataset only. */
+  gatherSequences?: Kernel;
   inputProjection: Kernel;
   /** The cell kernels of the plan's scheduler (their params take { t } per timestep, or nothing). */
   lstmCellForward: Kernel<any>;
@@ -75,8 +83,28 @@ export interface Kernels {
   outputWeightGrad: Kernel;
   lstmCellBackward: Kernel<any>;
   lstmWeightGrad: Kernel;
+  /** In a plan of two or more layers only. */
+  lstmInputGrad?: Kernel;
   gradNorm: Kernel;
   adam: Kernel<AdamStep>;
+}
+
+/** One LSTM layer of a plan: its dims, its block of the parameter buffer, its own tensors and bind groups. */
+export interface LayerPlan {
+  /** I = this layer's input width, H = its units, above = H of the layer above (0 at the top). */
+  dims: Dims;
+  block: Block;
+  buffers: Record<LayerBufferName, GPUBuffer>;
+  groups: {
+    inputProjection: GPUBindGroup;
+    /** One bind group per dispatch, in encoding order: T (t = 0..T-1) or 1. */
+    cellForward: GPUBindGroup[];
+    /** One bind group per dispatch, in encoding order: T (t = T-1..0) or 1. */
+    cellBackward: GPUBindGroup[];
+    weightGrad: GPUBindGroup;
+    /** dx of this layer into the layer below's dh_in (layers above the first only). */
+    inputGrad?: GPUBindGroup;
+  };
 }
 
 export interface Plan {
@@ -85,21 +113,18 @@ export interface Plan {
   /** The override constants the plan was made with (its kernels' defaults fill in the rest). */
   overrides: KernelOverrides;
   model: ModelConfig;
+  /** The top layer's dims: what the head, the loss, the gradient norm and Adam are dispatched over. */
   dims: Dims;
   layout: ParamLayout;
   adamHyper: AdamHyper;
   kernels: Kernels;
-  buffers: Record<BufferName, GPUBuffer>;
+  /** Bottom-up. */
+  layers: LayerPlan[];
+  buffers: Record<SharedBufferName, GPUBuffer>;
   datasets: Record<string, DatasetOnGpu>;
   groups: {
-    inputProjection: GPUBindGroup;
-    /** One bind group per dispatch, in encoding order: T (t = 0..T-1) or 1. */
-    lstmCellForward: GPUBindGroup[];
     softmaxCrossEntropy: GPUBindGroup;
     outputWeightGrad: GPUBindGroup;
-    /** One bind group per dispatch, in encoding order: T (t = T-1..0) or 1. */
-    lstmCellBackward: GPUBindGroup[];
-    lstmWeightGrad: GPUBindGroup;
     gradNorm: GPUBindGroup;
     adam: GPUBindGroup;
   };
@@ -110,89 +135,134 @@ export interface Plan {
   destroy(): void;
 }
 
-type BufferName =
-  | 'params' | 'grads' | 'adamM' | 'adamV' | 'uniforms' | 'batchIndex' | 'xh' | 'xw' | 'gates' | 'cs'
-  | 'labels' | 'logits' | 'dlogits' | 'stats' | 'dgates' | 'dc' | 'status';
+type LayerBufferName = 'xh' | 'gates' | 'cs' | 'dgates';
+type SharedBufferName =
+  | 'params' | 'grads' | 'adamM' | 'adamV' | 'uniforms' | 'batchIndex' | 'xw' | 'labels' | 'logits' | 'dlogits'
+  | 'stats' | 'dc' | 'dhIn' | 'status';
 
 const uniformSlot = 256; // minUniformBufferOffsetAlignment
 
-export function dimsOf(model: ModelConfig, batch: number): Dims {
-  return { batch, steps: model.steps, input: model.inputSize, hidden: model.hidden, classes: model.classes, forgetBias: model.forgetBias };
-}
-
-/** Sizes in bytes of the buffers a plan allocates (datasets aside). */
-export function bufferSizes(d: Dims): Record<Exclude<BufferName, 'uniforms'>, number> {
-  const params = paramFloats(d) * f32Bytes;
-  const gatesBytes = d.steps * d.batch * 4 * d.hidden * f32Bytes;
+/** Layer k's dims in a plan of this model and batch. */
+export function layerDims(model: ModelConfig, batch: number, k: number): Dims {
   return {
-    params, grads: params, adamM: params, adamV: params,
-    batchIndex: d.batch * 4,
-    xh: (d.steps + 1) * d.batch * xhWidth(d) * f32Bytes,
-    xw: gatesBytes, gates: gatesBytes, dgates: gatesBytes,
-    cs: (d.steps + 1) * d.batch * d.hidden * f32Bytes,
-    labels: d.batch * 4,
-    logits: d.batch * d.classes * f32Bytes,
-    dlogits: d.batch * d.classes * f32Bytes,
-    stats: d.batch * 2 * f32Bytes,
-    dc: d.batch * d.hidden * f32Bytes,
-    status: statusBytes,
+    batch, steps: model.steps, input: layerInput(model, k), hidden: model.layers[k], classes: model.classes, forgetBias: model.forgetBias,
+    params: paramLayout(model).length, above: model.layers[k + 1] ?? 0,
   };
 }
 
+/** The top layer's dims: the plan's dims. */
+export const dimsOf = (model: ModelConfig, batch: number): Dims => layerDims(model, batch, model.layers.length - 1);
+
+/**
+ * The byte size of every buffer a plan allocates (datasets and uniforms aside), from the one tensor table
+ * (bytesOf): per layer its xh, gates, cs and dgates, named `xh[k]` and so on; the rest once, the
+ * per-layer scratch (xw, dc, dhIn) at the widest layer's size.
+ */
+export function bufferSizes(model: ModelConfig, batch: number): Record<string, number> {
+  const all = model.layers.map((_, k) => layerDims(model, batch, k));
+  const top = all[all.length - 1];
+  const widest = (size: (d: Dims) => number, dims = all): number => Math.max(placeholderBytes, ...dims.map(size));
+  const sizes: Record<string, number> = {
+    params: bytesOf.params(top), grads: bytesOf.params(top), adamM: bytesOf.params(top), adamV: bytesOf.params(top),
+    batchIndex: bytesOf.perRow(top), labels: bytesOf.perRow(top),
+    logits: bytesOf.logits(top), dlogits: bytesOf.logits(top), stats: top.batch * 2 * f32Bytes, status: statusBytes,
+    xw: widest(bytesOf.gates), dc: widest(bytesOf.state), dhIn: widest(bytesOf.sequence, all.slice(0, -1)),
+  };
+  all.forEach((d, k) => {
+    sizes[`xh[${k}]`] = bytesOf.xh(d);
+    sizes[`gates[${k}]`] = bytesOf.gates(d);
+    sizes[`cs[${k}]`] = bytesOf.cs(d);
+    sizes[`dgates[${k}]`] = bytesOf.gates(d);
+  });
+  return sizes;
+}
+
 const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
+const shapeOf = (model: ModelConfig, batch: number): string =>
+  `B=${batch} T=${model.steps} I=${model.inputSize} ${model.layers.length === 1 ? `H=${model.layers[0]}` : `layers=${model.layers.join(',')}`} C=${model.classes}`;
 
 /**
  * Refuses, before any GPU work, an override for a kernel the scheduler's plan does not have (naming the
  * kernels it has), and a size that exceeds one of the device's limits (naming the limit and the numbers).
  */
 export function checkLimits(
-  d: Dims, limits: GPUSupportedLimits, datasets: Record<string, ImageSet> = {}, overrides: KernelOverrides = {}, scheduler: Scheduler = defaultScheduler,
+  model: ModelConfig, batch: number, limits: GPUSupportedLimits, datasets: Record<string, ImageSet> = {}, overrides: KernelOverrides = {}, scheduler: Scheduler = defaultScheduler,
 ): void {
-  const specs = planSpecs(scheduler);
+  checkModel(model);
+  const specs = planSpecs(scheduler, model.layers.length);
   const names = specs.map((spec) => spec.name);
   for (const name of Object.keys(overrides)) {
     if (!names.includes(name)) {
-      throw new UserError(`workgroup overrides: no kernel ${name} in a '${scheduler}' plan; its kernels are ${names.join(', ')}`);
+      const stack = model.layers.length > 1 ? ` of ${model.layers.length} layers` : '';
+      throw new UserError(`workgroup overrides: no kernel ${name} in a '${scheduler}' plan${stack}; its kernels are ${names.join(', ')}`);
     }
   }
-  const shape = `B=${d.batch} T=${d.steps} I=${d.input} H=${d.hidden} C=${d.classes}`;
+  const shape = shapeOf(model, batch);
   const maxBinding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-  const sizes: Record<string, number> = { ...bufferSizes(d) };
-  for (const [name, set] of Object.entries(datasets)) sizes[`${name} images`] = packedBytes(set.pixels.length);
-  const fits = (batch: number): boolean => Object.values(bufferSizes({ ...d, batch })).every((bytes) => bytes <= maxBinding);
+  const sizes: Record<string, number> = { ...bufferSizes(model, batch) };
+  for (const [name, set] of Object.entries(datasets)) sizes[`${name} images`] = packedBytes(set.pixels.byteLength);
+  const fits = (b: number): boolean => Object.values(bufferSizes(model, b)).every((bytes) => bytes <= maxBinding);
   for (const [name, bytes] of Object.entries(sizes)) {
     if (bytes > maxBinding) {
       // The per-step buffers grow with the batch (a dataset does not): say the largest batch that fits.
-      let batch = d.batch - 1;
-      while (batch > 0 && !fits(batch)) batch -= 1;
-      const fix = name.endsWith(' images') || batch < 1
+      let fitting = batch - 1;
+      while (fitting > 0 && !fits(fitting)) fitting -= 1;
+      const fix = name.endsWith(' images') || fitting < 1
         ? 'Use a smaller batch, hidden size or sequence.'
-        : `At T=${d.steps} H=${d.hidden} a batch of at most ${batch} fits; or use a smaller hidden size or sequence.`;
+        : `At T=${model.steps} ${model.layers.length === 1 ? `H=${model.layers[0]}` : `layers ${model.layers.join(',')}`} a batch of at most ${fitting} fits; or use a smaller hidden size or sequence.`;
       throw new UserError(`${shape}: buffer ${name} needs ${mib(bytes)}, over this device's maxStorageBufferBindingSize of ${mib(maxBinding)}. ${fix}`);
     }
   }
   const maxGroups = limits.maxComputeWorkgroupsPerDimension;
   for (const spec of specs) {
     const values = { ...spec.overrides, ...overrides[spec.name] };
-    const grid = spec.workgroups(d, values);
     const size = Object.values(values).reduce((a, b) => a * b, 1);
     if (size > limits.maxComputeInvocationsPerWorkgroup) {
       throw new UserError(`kernel ${spec.name}: workgroup of ${size} invocations, over this device's maxComputeInvocationsPerWorkgroup of ${limits.maxComputeInvocationsPerWorkgroup}`);
     }
-    if (grid.some((g) => g > maxGroups)) {
-      throw new UserError(
-        `${shape}: kernel ${spec.name} needs ${grid.join(' x ')} workgroups, over this device's ` +
-          `maxComputeWorkgroupsPerDimension of ${maxGroups}. Use a smaller batch or sequence.`,
-      );
+    for (let k = 0; k < model.layers.length; k++) {
+      const grid = spec.workgroups(layerDims(model, batch, k), values);
+      if (grid.some((g) => g > maxGroups)) {
+        throw new UserError(
+          `${shape}: kernel ${spec.name} needs ${grid.join(' x ')} workgroups, over this device's ` +
+            `maxComputeWorkgroupsPerDimension of ${maxGroups}. Use a smaller batch or sequence.`,
+        );
+      }
     }
   }
 }
 
-function checkDataset(name: string, set: ImageSet, m: ModelConfig): void {
+/** Refuses a model that is not a stack of at least one layer of whole, positive sizes. */
+export function checkModel(model: ModelConfig): void {
+  const whole = (v: number): boolean => Number.isInteger(v) && v >= 1;
+  if (!Array.isArray(model.layers) || model.layers.length === 0) throw new UserError('the model has no LSTM layers: give at least one hidden size (--layers 128)');
+  const bad = model.layers.find((h) => !whole(h));
+  if (bad !== undefined) throw new UserError(`layer size ${bad} is not a whole number >= 1 (layers ${model.layers.join(',')})`);
+  for (const [name, v] of [['steps', model.steps], ['inputSize', model.inputSize], ['classes', model.classes]] as const) {
+    if (!whole(v)) throw new UserError(`model ${name} ${v} is not a whole number >= 1`);
+  }
+}
+
+const isFloatSet = (set: ImageSet): boolean => set.pixels instanceof Float32Array;
+
+/** Refuses a dataset that does not fit the model: shape, labels, non-finite float inputs. */
+export function checkDataset(name: string, set: ImageSet, m: ModelConfig): void {
   if (set.rows !== m.steps || set.cols !== m.inputSize) {
     throw new UserError(`dataset ${name}: images are ${set.rows}x${set.cols}, the model reads ${m.steps} steps of ${m.inputSize} inputs`);
   }
   if (set.count === 0) throw new UserError(`dataset ${name}: no images`);
+  if (set.pixels.length !== set.count * set.rows * set.cols) {
+    throw new UserError(`dataset ${name}: ${set.pixels.length} values for ${set.count} sequences of ${set.rows} x ${set.cols} (expected ${set.count * set.rows * set.cols})`);
+  }
+  if (set.labels.length !== set.count) throw new UserError(`dataset ${name}: ${set.labels.length} labels for ${set.count} sequences`);
+  if (isFloatSet(set)) {
+    const bad = set.pixels.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      const n = Math.floor(bad / (set.rows * set.cols));
+      const at = bad % (set.rows * set.cols);
+      throw new UserError(`dataset ${name}: sequence ${n} holds ${set.pixels[bad]} at timestep ${Math.floor(at / set.cols)}, feature ${at % set.cols}; every input must be a finite number`);
+    }
+  }
   for (let n = 0; n < set.count; n++) {
     if (set.labels[n] >= m.classes) throw new UserError(`dataset ${name}: label ${set.labels[n]} of image ${n} is not below ${m.classes} classes`);
   }
@@ -200,13 +270,16 @@ function checkDataset(name: string, set: ImageSet, m: ModelConfig): void {
 
 export async function createPlan(ctx: GpuContext, opts: PlanOptions): Promise<Plan> {
   const { device } = ctx;
-  const d = dimsOf(opts.model, opts.batch);
+  const model = opts.model;
+  const L = model.layers.length;
   const tuned = opts.overrides ?? {};
   const scheduler = opts.scheduler ?? defaultScheduler;
   const cells = cellSpecs(scheduler);
-  checkLimits(d, device.limits, opts.datasets, tuned, scheduler);
-  for (const [name, set] of Object.entries(opts.datasets)) checkDataset(name, set, opts.model);
-  const layout = paramLayout(opts.model);
+  checkLimits(model, opts.batch, device.limits, opts.datasets, tuned, scheduler);
+  for (const [name, set] of Object.entries(opts.datasets)) checkDataset(name, set, model);
+  const layout = paramLayout(model);
+  const allDims = model.layers.map((_, k) => layerDims(model, opts.batch, k));
+  const d = allDims[L - 1];
 
   const owned: GPUBuffer[] = [];
   const buffer = (label: string, size: number, usage: number): GPUBuffer => {
@@ -215,26 +288,36 @@ export async function createPlan(ctx: GpuContext, opts: PlanOptions): Promise<Pl
     return b;
   };
   const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-  const sizes = bufferSizes(d);
+  const sizes = bufferSizes(model, opts.batch);
 
   device.pushErrorScope('validation');
   device.pushErrorScope('out-of-memory');
+  const make = <E>(spec: KernelSpec<E>): Promise<Kernel<E>> => createKernel(device, spec, ctx.shaders, d, tuned[spec.name]);
   const kernels: Kernels = {
-    gatherBatch: await createKernel(device, gatherBatch, ctx.shaders, d, tuned[gatherBatch.name]),
-    inputProjection: await createKernel(device, inputProjection, ctx.shaders, d, tuned[inputProjection.name]),
-    lstmCellForward: await createKernel(device, cells.forward, ctx.shaders, d, tuned[cells.forward.name]),
-    softmaxCrossEntropy: await createKernel(device, softmaxCrossEntropy, ctx.shaders, d, tuned[softmaxCrossEntropy.name]),
-    outputWeightGrad: await createKernel(device, outputWeightGrad, ctx.shaders, d, tuned[outputWeightGrad.name]),
-    lstmCellBackward: await createKernel(device, cells.backward, ctx.shaders, d, tuned[cells.backward.name]),
-    lstmWeightGrad: await createKernel(device, lstmWeightGrad, ctx.shaders, d, tuned[lstmWeightGrad.name]),
-    gradNorm: await createKernel(device, gradNorm, ctx.shaders, d, tuned[gradNorm.name]),
-    adam: await createKernel(device, adam, ctx.shaders, d, tuned[adam.name]),
+    gatherBatch: await make(gatherBatch),
+    inputProjection: await make(inputProjection),
+    lstmCellForward: await make(cells.forward),
+    softmaxCrossEntropy: await make(softmaxCrossEntropy),
+    outputWeightGrad: await make(outputWeightGrad),
+    lstmCellBackward: await make(cells.backward),
+    lstmWeightGrad: await make(lstmWeightGrad),
+    ...(L > 1 ? { lstmInputGrad: await make(lstmInputGrad) } : {}),
+    ...(Object.values(opts.datasets).some(isFloatSet) ? { gatherSequences: await make(gatherSequences) } : {}),
+    gradNorm: await make(gradNorm),
+    adam: await make(adam),
   };
 
-  const slots = 2 * d.steps + 7;
-  const b = {} as Record<BufferName, GPUBuffer>;
-  for (const [name, size] of Object.entries(sizes)) b[name as BufferName] = buffer(name, size, STORAGE);
+  const perLayerSlots = 2 * (scheduler === 'sequence' ? 1 : d.steps) + 3;
+  const slots = L * perLayerSlots + 5;
+  const b = {} as Record<SharedBufferName, GPUBuffer>;
+  const layerBuffers = allDims.map(() => ({}) as Record<LayerBufferName, GPUBuffer>);
+  for (const [name, size] of Object.entries(sizes)) {
+    const perLayer = /^(\w+)\[(\d+)\]$/.exec(name);
+    if (perLayer) layerBuffers[Number(perLayer[2])][perLayer[1] as LayerBufferName] = buffer(name, size, STORAGE);
+    else b[name as SharedBufferName] = buffer(name, size, STORAGE);
+  }
   b.uniforms = buffer('uniforms', slots * uniformSlot, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+  const placeholder = buffer('placeholder', placeholderBytes, STORAGE);
 
   // Uniform slots, written once (adam's is rewritten each step with the step counter).
   let nextSlot = 0;
@@ -245,57 +328,74 @@ export async function createPlan(ctx: GpuContext, opts: PlanOptions): Promise<Pl
     return { buffer: b.uniforms, offset, size: kernel.uniform.size };
   };
   const whole = (buf: GPUBuffer): GPUBufferBinding => ({ buffer: buf });
-  const lstmBlock = (buf: GPUBuffer): GPUBufferBinding => ({ buffer: buf, offset: 0, size: layout.lstmBlock.length * f32Bytes });
-  const outputBlock = (buf: GPUBuffer): GPUBufferBinding => ({
-    buffer: buf,
-    offset: layout.outputBlock.offset * f32Bytes,
-    size: layout.outputBlock.length * f32Bytes,
-  });
+  const block = (buf: GPUBuffer, { offset, length }: Block): GPUBufferBinding => ({ buffer: buf, offset: offset * f32Bytes, size: length * f32Bytes });
   const k = kernels;
-  const gatherParams = slot(k.gatherBatch, k.gatherBatch.spec.params(d));
+  const xh0 = layerBuffers[0].xh;
+  const gatherParams = slot(k.gatherBatch, k.gatherBatch.spec.params(allDims[0])); // the same Params in both gathers
 
   const datasets: Record<string, DatasetOnGpu> = {};
   for (const [name, set] of Object.entries(opts.datasets)) {
-    const images = buffer(`${name} images`, packedBytes(set.pixels.length), GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
+    const images = buffer(`${name} images`, packedBytes(set.pixels.byteLength), GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
     const labels = buffer(`${name} labels`, packedBytes(set.labels.length), GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
-    writePadded(device.queue, images, set.pixels);
+    writePadded(device.queue, images, new Uint8Array(set.pixels.buffer, set.pixels.byteOffset, set.pixels.byteLength));
     writePadded(device.queue, labels, set.labels);
-    const gather = makeBindGroup(device, k.gatherBatch, d, {
-      params: gatherParams, images: whole(images), dataset_labels: whole(labels),
-      batch_index: whole(b.batchIndex), xh: whole(b.xh), labels: whole(b.labels),
-    }, `gather_batch ${name}`);
-    datasets[name] = { set, gather, images, labels };
+    const kernel = isFloatSet(set) ? k.gatherSequences! : k.gatherBatch;
+    const gather = makeBindGroup(device, kernel, allDims[0], {
+      params: gatherParams, [isFloatSet(set) ? 'values' : 'images']: whole(images), dataset_labels: whole(labels),
+      batch_index: whole(b.batchIndex), xh: whole(xh0), labels: whole(b.labels),
+    }, `${kernel.spec.name} ${name}`);
+    datasets[name] = { set, gather, gatherKernel: kernel, images, labels };
   }
 
+  // The plan is a loop over layers: layer k reads its xh (x columns written by layer k-1's forward cell, or
+  // by gather_batch for k = 0), and below the top takes dh from the shared dhIn the layer above writes.
+  const layers: LayerPlan[] = allDims.map((ld, layer) => {
+    const own = layerBuffers[layer];
+    const wBlock = block(b.params, layout.layerBlocks[layer]);
+    const above = layer + 1 < L ? layerBuffers[layer + 1].xh : placeholder;
+    const name = (kernel: Kernel<any>, t?: number): string => `${kernel.spec.name} layer ${layer}${t === undefined ? '' : ` t=${t}`}`;
+    if (layer > 0) device.queue.writeBuffer(own.xh, 0, biasColumn(ld));
+    return {
+      dims: ld,
+      block: layout.layerBlocks[layer],
+      buffers: own,
+      groups: {
+        inputProjection: makeBindGroup(device, k.inputProjection, ld, {
+          params: slot(k.inputProjection, k.inputProjection.spec.params(ld)), xh: whole(own.xh), w: wBlock, xw: whole(b.xw),
+        }, name(k.inputProjection)),
+        cellForward: perDispatch(scheduler, ld.steps, (t) => makeBindGroup(device, k.lstmCellForward, ld, {
+          params: slot(k.lstmCellForward, k.lstmCellForward.spec.params(ld, { t })),
+          w: wBlock, xw: whole(b.xw), xh: whole(own.xh), cs: whole(own.cs), gates: whole(own.gates), x_next: whole(above),
+        }, name(k.lstmCellForward, t))),
+        cellBackward: perDispatch(scheduler, ld.steps, (t) => makeBindGroup(device, k.lstmCellBackward, ld, {
+          params: slot(k.lstmCellBackward, k.lstmCellBackward.spec.params(ld, { t })),
+          w: wBlock, w_out: block(b.params, layout.outputBlock), dlogits: whole(b.dlogits), gates: whole(own.gates), cs: whole(own.cs),
+          dgates: whole(own.dgates), dc: whole(b.dc), dh_in: whole(layer + 1 < L ? b.dhIn : placeholder),
+        }, name(k.lstmCellBackward, t))).reverse(),
+        weightGrad: makeBindGroup(device, k.lstmWeightGrad, ld, {
+          params: slot(k.lstmWeightGrad, k.lstmWeightGrad.spec.params(ld)),
+          xh: whole(own.xh), dgates: whole(own.dgates), dw: block(b.grads, layout.layerBlocks[layer]),
+        }, name(k.lstmWeightGrad)),
+        inputGrad: layer > 0 && k.lstmInputGrad
+          ? makeBindGroup(device, k.lstmInputGrad, ld, {
+            params: slot(k.lstmInputGrad, k.lstmInputGrad.spec.params(ld)), w: wBlock, dgates: whole(own.dgates), dx: whole(b.dhIn),
+          }, name(k.lstmInputGrad))
+          : undefined,
+      },
+    };
+  });
+
+  const topXh = layerBuffers[L - 1].xh;
   const groups: Plan['groups'] = {
-    inputProjection: makeBindGroup(device, k.inputProjection, d, {
-      params: slot(k.inputProjection, k.inputProjection.spec.params(d)),
-      xh: whole(b.xh), w: lstmBlock(b.params), xw: whole(b.xw),
-    }, 'input_projection'),
-    lstmCellForward: perDispatch(scheduler, d.steps, (t) =>
-      makeBindGroup(device, k.lstmCellForward, d, {
-        params: slot(k.lstmCellForward, k.lstmCellForward.spec.params(d, { t })),
-        w: lstmBlock(b.params), xw: whole(b.xw), xh: whole(b.xh), cs: whole(b.cs), gates: whole(b.gates),
-      }, `${k.lstmCellForward.spec.name} t=${t}`)),
     softmaxCrossEntropy: makeBindGroup(device, k.softmaxCrossEntropy, d, {
       params: slot(k.softmaxCrossEntropy, k.softmaxCrossEntropy.spec.params(d)),
-      xh: whole(b.xh), w_out: outputBlock(b.params), labels: whole(b.labels),
+      xh: whole(topXh), w_out: block(b.params, layout.outputBlock), labels: whole(b.labels),
       logits: whole(b.logits), dlogits: whole(b.dlogits), stats: whole(b.stats),
     }, 'softmax_cross_entropy'),
     outputWeightGrad: makeBindGroup(device, k.outputWeightGrad, d, {
       params: slot(k.outputWeightGrad, k.outputWeightGrad.spec.params(d)),
-      xh: whole(b.xh), dlogits: whole(b.dlogits), dw_out: outputBlock(b.grads),
+      xh: whole(topXh), dlogits: whole(b.dlogits), dw_out: block(b.grads, layout.outputBlock),
     }, 'output_weight_grad'),
-    lstmCellBackward: perDispatch(scheduler, d.steps, (t) =>
-      makeBindGroup(device, k.lstmCellBackward, d, {
-        params: slot(k.lstmCellBackward, k.lstmCellBackward.spec.params(d, { t })),
-        w: lstmBlock(b.params), w_out: outputBlock(b.params), dlogits: whole(b.dlogits),
-        gates: whole(b.gates), cs: whole(b.cs), dgates: whole(b.dgates), dc: whole(b.dc),
-      }, `${k.lstmCellBackward.spec.name} t=${t}`)).reverse(),
-    lstmWeightGrad: makeBindGroup(device, k.lstmWeightGrad, d, {
-      params: slot(k.lstmWeightGrad, k.lstmWeightGrad.spec.params(d)),
-      xh: whole(b.xh), dgates: whole(b.dgates), dw: lstmBlock(b.grads),
-    }, 'lstm_weight_grad'),
     gradNorm: makeBindGroup(device, k.gradNorm, d, {
       params: slot(k.gradNorm, k.gradNorm.spec.params(d)), grads: whole(b.grads), status: whole(b.status),
     }, 'grad_norm'),
@@ -310,14 +410,25 @@ export async function createPlan(ctx: GpuContext, opts: PlanOptions): Promise<Pl
 
   const oom = await device.popErrorScope();
   const invalid = await device.popErrorScope();
-  if (oom) throw new UserError(`out of GPU memory while planning B=${d.batch} H=${d.hidden} T=${d.steps}: ${oom.message}`);
+  if (oom) throw new UserError(`out of GPU memory while planning ${shapeOf(model, opts.batch)}: ${oom.message}`);
   if (invalid) throw new Error(`GPU validation error while planning: ${invalid.message}`);
 
   return {
-    ctx, scheduler, overrides: tuned, model: opts.model, dims: d, layout, adamHyper: opts.adam, kernels, buffers: b, datasets, groups, adamSlot,
+    ctx, scheduler, overrides: tuned, model, dims: d, layout, adamHyper: opts.adam, kernels, layers, buffers: b, datasets, groups, adamSlot,
     bytes: owned.reduce((sum, x) => sum + x.size, 0),
     destroy: () => owned.forEach((x) => x.destroy()),
   };
+}
+
+/**
+ * The initial xh of a layer above the first: 1 in the bias column of rows t = 0..T-1 (gather_batch writes
+ * layer 0's each step), 0 elsewhere: h_0 stays 0, the rest is written by the cells.
+ */
+function biasColumn(d: Dims): Float32Array<ArrayBuffer> {
+  const width = xhWidth(d);
+  const data = new Float32Array((d.steps + 1) * d.batch * width);
+  for (let r = 0; r < d.steps * d.batch; r++) data[r * width + width - 1] = 1;
+  return data;
 }
 
 /** The cell kernels' bind groups: one per timestep t = 0..T-1, or one (t = 0) for the whole sequence. */

@@ -1,11 +1,12 @@
 // One image at a time through the same forward kernels (the page's drawing canvas): a plan with B=1 and
 // a one-image dataset whose bytes are rewritten per call. Before each pass the parameters are copied
 // GPU-to-GPU from a source buffer (a training plan's params, same layout); nothing is read back but the
-// logits (B=1, C) and the hidden states h_1..h_T, which live in xh ((T+1), B, I+H+1): slice t holds
-// [x_t, h_t, 1], so h_t is columns I..I+H-1 of slices 1..T. Softmax runs on the CPU over the C logits.
+// logits (B=1, C) and the top layer's hidden states h_1..h_T, which live in its xh ((T+1), B, I+H+1):
+// slice t holds [x_t, h_t, 1], so h_t is columns I..I+H-1 of slices 1..T (I: that layer's input width).
+// Softmax runs on the CPU over the C logits.
 import type { GpuContext } from '../gpu/device.ts';
 import { f32Bytes, packedBytes, xhWidth } from '../kernels/dims.ts';
-import type { ModelConfig } from './model.ts';
+import { type ModelConfig, topHidden } from './model.ts';
 import { type Plan, createPlan } from './plan.ts';
 import { encodeForward } from './step.ts';
 
@@ -39,11 +40,12 @@ export async function createPredictor(ctx: GpuContext, model: ModelConfig): Prom
   const { device } = ctx;
   const T = model.steps;
   const I = model.inputSize;
-  const H = model.hidden;
+  const H = topHidden(model);
   const C = model.classes;
   const image = { count: 1, rows: T, cols: I, pixels: new Uint8Array(T * I), labels: new Uint8Array(1) };
   const plan = await createPlan(ctx, { model, batch: 1, adam: unusedAdam, datasets: { image } });
-  const width = xhWidth(plan.dims);
+  const width = xhWidth(plan.dims); // the top layer's xh: its x is the layer below's h, or the image
+  const topXh = plan.layers[plan.layers.length - 1].buffers.xh;
   const logitsBytes = C * f32Bytes;
   const xhBytes = (T + 1) * width * f32Bytes;
   const staging = ctx.createBuffer({ label: 'predict readback', size: logitsBytes + xhBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
@@ -64,7 +66,7 @@ export async function createPredictor(ctx: GpuContext, model: ModelConfig): Prom
     encodeForward(plan, pass, 'image', { dispatches: 0 });
     pass.end();
     encoder.copyBufferToBuffer(plan.buffers.logits, 0, staging, 0, logitsBytes);
-    encoder.copyBufferToBuffer(plan.buffers.xh, 0, staging, logitsBytes, xhBytes);
+    encoder.copyBufferToBuffer(topXh, 0, staging, logitsBytes, xhBytes);
     device.queue.submit([encoder.finish()]);
     await staging.mapAsync(GPUMapMode.READ);
     const all = new Float32Array(staging.getMappedRange().slice(0));
@@ -74,7 +76,8 @@ export async function createPredictor(ctx: GpuContext, model: ModelConfig): Prom
     const logits = all.slice(0, C);
     const xh = all.subarray(C);
     const hidden = new Float32Array(T * H);
-    for (let t = 1; t <= T; t++) hidden.set(xh.subarray(t * width + I, t * width + I + H), (t - 1) * H);
+    const x = width - H - 1; // the top layer's input width
+    for (let t = 1; t <= T; t++) hidden.set(xh.subarray(t * width + x, t * width + x + H), (t - 1) * H);
     return { probabilities: softmax(logits), logits, hidden };
   };
 

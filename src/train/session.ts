@@ -10,7 +10,7 @@ import type { AdamHyper } from '../kernels/adam.ts';
 import { UserError } from '../user-error.ts';
 import type { ModelConfig, Tensors } from './model.ts';
 import type { PlanTuning } from './plan.ts';
-import { type EngineState, type EvalResult, type StepStats, type Trainer, createTrainer } from './trainer.ts';
+import { type EngineState, type EvalResult, type StepStats, type Trainer, createTrainer, isEngineState } from './trainer.ts';
 
 /** When to save a checkpoint: every this many steps, or once this many seconds passed since the last save. */
 export type CheckpointPolicy = { everySteps: number } | { everySeconds: number };
@@ -177,7 +177,7 @@ export async function runSession(cfg: SessionConfig, hooks: SessionHooks, resume
       hooks.say(
         `${failure.message}\nRecovering (${recoveries} of at most ${maxRecoveries}): new device, ` +
           (last ? `resuming from the checkpoint of step ${offset + last.step}.`
-            : from && 'step' in from ? `resuming from step ${offset + from.step}.`
+            : isEngineState(from) ? `resuming from step ${offset + from.step}.`
             : from ? `restarting from the weights it started with, at step ${offset}.` : 'restarting from step 0 (no checkpoint yet).'),
       );
       try { trainer.destroy(); } catch { /* the device is gone */ }

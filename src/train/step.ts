@@ -1,8 +1,9 @@
 // Encode every step: the dispatches of a training step (or an inference pass) over a plan, in order.
-// One dispatch per kernel, and with the 'timestep' scheduler one per timestep forward and backward: 2T + 7
-// dispatches per training step ('sequence': 9), in five phases that the profiler (timing.ts) can also time
-// one pass each.
-import { dispatch } from '../gpu/kernel.ts';
+// One dispatch per kernel and layer, and with the 'timestep' scheduler one per timestep and layer forward
+// and backward: for L layers 5L + 4 dispatches per training step under 'sequence' (9 for one layer),
+// L(2T + 3) + 4 under 'timestep', in five phases that the profiler (timing.ts) can also time one pass each.
+import { type Kernel, dispatch } from '../gpu/kernel.ts';
+import type { Dims } from '../kernels/dims.ts';
 import type { Plan } from './plan.ts';
 
 /** Counts what a step encodes; the benchmark reports it. */
@@ -15,18 +16,21 @@ export type Phase = (typeof phases)[number];
 
 /** Encodes one phase of a training step; `dataset` names the plan's dataset the batch is gathered from. */
 export function encodePhase(plan: Plan, phase: Phase, pass: GPUComputePassEncoder, dataset: string, counts: EncodeCounts): void {
-  const { kernels: k, groups: g, dims: d } = plan;
-  const run = (kernel: Parameters<typeof dispatch>[1], group: GPUBindGroup): void => {
-    dispatch(pass, kernel, group, d);
+  const { kernels: k, groups: g, layers } = plan;
+  const run = (kernel: Kernel<any>, group: GPUBindGroup, dims: Dims = plan.dims): void => {
+    dispatch(pass, kernel, group, dims);
     counts.dispatches += 1;
   };
   switch (phase) {
     case 'forward': {
       const data = plan.datasets[dataset];
       if (!data) throw new Error(`no dataset named ${dataset} in this plan (have: ${Object.keys(plan.datasets).join(', ')})`);
-      run(k.gatherBatch, data.gather);
-      run(k.inputProjection, g.inputProjection);
-      for (const group of g.lstmCellForward) run(k.lstmCellForward, group);
+      run(data.gatherKernel, data.gather, layers[0].dims);
+      // Bottom-up: each layer's forward cells also write its h into the x columns of the layer above.
+      for (const layer of layers) {
+        run(k.inputProjection, layer.groups.inputProjection, layer.dims);
+        for (const group of layer.groups.cellForward) run(k.lstmCellForward, group, layer.dims);
+      }
       return;
     }
     case 'loss':
@@ -34,10 +38,14 @@ export function encodePhase(plan: Plan, phase: Phase, pass: GPUComputePassEncode
       return;
     case 'backward':
       run(k.outputWeightGrad, g.outputWeightGrad);
-      for (const group of g.lstmCellBackward) run(k.lstmCellBackward, group);
+      // Top-down: a layer above the first passes dh to the one below through its input gradient.
+      for (const layer of [...layers].reverse()) {
+        for (const group of layer.groups.cellBackward) run(k.lstmCellBackward, group, layer.dims);
+        if (layer.groups.inputGrad && k.lstmInputGrad) run(k.lstmInputGrad, layer.groups.inputGrad, layer.dims);
+      }
       return;
     case 'weightGradients':
-      run(k.lstmWeightGrad, g.lstmWeightGrad);
+      for (const layer of layers) run(k.lstmWeightGrad, layer.groups.weightGrad, layer.dims);
       return;
     case 'optimizer':
       // The gradients' global norm (for clipping and the non-finite guard), then Adam.

@@ -36,6 +36,11 @@ export interface TrainConfig {
 export const defaultAdam: AdamHyper = { lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
 
 /** Everything a run needs to continue exactly where it was (config and options aside). */
+/** Whether a trainer's start is a whole saved state (a checkpoint's) rather than bare weights. */
+export function isEngineState(x: Tensors<Float32Array | Float64Array> | EngineState | undefined): x is EngineState {
+  return x !== undefined && 'dataOrder' in x && typeof (x as EngineState).step === 'number';
+}
+
 export interface EngineState {
   /** Optimizer steps done. */
   step: number;
@@ -86,6 +91,8 @@ export interface Trainer {
   trainStep(opts?: { indices?: Uint32Array; stats?: boolean }): Promise<StepStats | undefined>;
   /** Loss and accuracy over a whole dataset, forward only, in batches of B. */
   evaluate(dataset: string): Promise<EvalResult>;
+  /** The logits (N, C) of every sequence of a dataset, forward only, in batches of B. */
+  logits(dataset: string): Promise<Float32Array>;
   /** Waits for all submitted work; throws the device's failure, or TrainingDiverged. */
   flush(): Promise<void>;
   /** The full state after the last submitted step (waits for it); throws TrainingDiverged. Not to be
@@ -112,7 +119,7 @@ export async function createTrainer(
   const statsRing = createReadbackRing(ctx, 'stats', statsBytes + statusBytes);
   const indices = new Uint32Array(B);
   const evalReadback = new Map<string, GPUBuffer>();
-  const resume = start && 'dataOrder' in start ? start : undefined;
+  const resume = isEngineState(start) ? start : undefined;
   let order: DataOrder | undefined;
   if (datasets.train) {
     order = resume
@@ -242,6 +249,37 @@ export async function createTrainer(
       readback.unmap();
       check();
       return { count: n, ...summarize(all, n) };
+    },
+
+    async logits(dataset) {
+      const data = plan.datasets[dataset];
+      if (!data) throw new Error(`logits: no dataset ${dataset}`);
+      const n = data.set.count;
+      const C = cfg.model.classes;
+      const batches = Math.ceil(n / B);
+      const batchBytes = B * C * 4;
+      const readback = ctx.createBuffer({ label: `${dataset} logits readback`, size: batches * batchBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      try {
+        for (let i = 0; i < batches; i++) {
+          for (let b = 0; b < B; b++) indices[b] = Math.min(i * B + b, n - 1);
+          device.queue.writeBuffer(plan.buffers.batchIndex, 0, indices);
+          const encoder = device.createCommandEncoder({ label: `logits ${dataset} ${i}` });
+          const pass = encoder.beginComputePass({ label: 'forward' });
+          encodeForward(plan, pass, dataset, { dispatches: 0 });
+          pass.end();
+          encoder.copyBufferToBuffer(plan.buffers.logits, 0, readback, i * batchBytes, batchBytes);
+          device.queue.submit([encoder.finish()]);
+          if (i % 8 === 7) await device.queue.onSubmittedWorkDone();
+          check();
+        }
+        await readback.mapAsync(GPUMapMode.READ).catch(explain);
+        const all = new Float32Array(readback.getMappedRange().slice(0, n * C * 4));
+        readback.unmap();
+        check();
+        return all;
+      } finally {
+        readback.destroy();
+      }
     },
 
     async flush() {

@@ -91,7 +91,7 @@ export const firstUseBudgetMs = 15_000;
 /** The cache key of a tuning: adapter and shape (v2: the scheduler is part of the choice). */
 export function tuningKey(adapter: AdapterDescription, model: ModelConfig, batch: number): string {
   const a = `v2|${adapter.runtime}|${adapter.vendor}|${adapter.architecture}|${adapter.device}|${adapter.description}`;
-  return `${a}|B=${batch} T=${model.steps} I=${model.inputSize} H=${model.hidden} C=${model.classes}`;
+  return `${a}|B=${batch} T=${model.steps} I=${model.inputSize} H=${model.layers.join(',')} C=${model.classes}`;
 }
 
 const timedPhases: Phase[] = ['forward', 'loss', 'backward', 'weightGradients'];

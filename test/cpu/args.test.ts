@@ -17,7 +17,7 @@ function throwsUserError(fn: () => unknown, pattern: RegExp): void {
 describe('parseTrainArgs', () => {
   test('defaults are the reference workload', () => {
     assert.deepEqual(parseTrainArgs([]), {
-      help: false, steps: 1000, batch: 100, hidden: 128, lr: 0.001, seed: 0, logEvery: 10, json: false,
+      help: false, steps: 1000, batch: 100, layers: [128], lr: 0.001, seed: 0, logEvery: 10, json: false,
       checkpointEvery: 100, clipNorm: 0, lrSchedule: 'constant', warmup: 0, tune: 'auto', task: { name: 'mnist' }, explicit: [],
     });
   });
@@ -28,7 +28,7 @@ describe('parseTrainArgs', () => {
       '--checkpoint', 'c.ckpt', '--checkpoint-every', '20', '--resume', 'r.ckpt', '--clip-norm', '2.5', '--tune', '--tuning-cache', 't.json',
       '--task', 'pixel-mnist', '--permute', '11', '--lr-schedule', 'step', '--warmup', '10', '--lr-step-every', '50', '--lr-gamma', '0.5'];
     assert.deepEqual(parseTrainArgs(argv), {
-      help: false, steps: 5, batch: 7, hidden: 9, lr: 0.01, seed: 4294967295, logEvery: 3,
+      help: false, steps: 5, batch: 7, layers: [9], lr: 0.01, seed: 4294967295, logEvery: 3,
       data: 'd/mnist', adapter: 'NVIDIA H200', out: 'm.safetensors', json: true,
       checkpoint: 'c.ckpt', checkpointEvery: 20, resume: 'r.ckpt', clipNorm: 2.5, tune: 'force', tuningCache: 't.json',
       task: { name: 'pixel-mnist', permute: 11 }, lrSchedule: 'step', warmup: 10, lrStepEvery: 50, lrGamma: 0.5,
@@ -81,10 +81,10 @@ describe('parseTrainArgs', () => {
   test('range ends are accepted', () => {
     const edge = parseTrainArgs(['--batch', '65536', '--hidden', '4096', '--steps', '1000000000', '--lr', '1', '--seed', '0']);
     assert.ok(!edge.help);
-    assert.deepEqual([edge.batch, edge.hidden, edge.steps, edge.lr, edge.seed], [65536, 4096, 1e9, 1, 0]);
+    assert.deepEqual([edge.batch, edge.layers, edge.steps, edge.lr, edge.seed], [65536, [4096], 1e9, 1, 0]);
     const low = parseTrainArgs(['--batch', '1', '--hidden', '1', '--epochs', '10000', '--log-every', '1']);
     assert.ok(!low.help);
-    assert.deepEqual([low.batch, low.hidden, low.epochs, low.logEvery], [1, 1, 10000, 1]);
+    assert.deepEqual([low.batch, low.layers, low.epochs, low.logEvery], [1, [1], 10000, 1]);
   });
 
   test('--help and -h win over everything', () => {

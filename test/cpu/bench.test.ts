@@ -25,7 +25,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
  * is data): those reads are not counted.
  */
 function oracleMultiplyAdds(s: Shape): number {
-  const model: ModelConfig = { steps: s.steps, inputSize: s.input, hidden: s.hidden, classes: s.classes, forgetBias: 1 };
+  const model: ModelConfig = { steps: s.steps, inputSize: s.input, layers: [s.hidden], classes: s.classes, forgetBias: 1 };
   let reads = 0;
   const counted = (a: Float64Array, from = 0): Float64Array => new Proxy(a, {
     get(target, key) {
@@ -37,12 +37,12 @@ function oracleMultiplyAdds(s: Shape): number {
     },
   });
   const p = zeroTensors(model);
-  const weights = { ...p, 'lstm/kernel': counted(p['lstm/kernel']), 'output/kernel': counted(p['output/kernel']) };
+  const weights = { ...p, 'lstm_0/kernel': counted(p['lstm_0/kernel']), 'output/kernel': counted(p['output/kernel']) };
   const x = new Float64Array(s.steps * s.batch * s.input);
   const labels = Array.from({ length: s.batch }, (_, b) => b % s.classes);
   const f = forward(model, weights, x, labels, s.batch);
   const inputRows = s.input * 4 * s.hidden; // W_x's floats: read in backward only for dx
-  const backwardWeights = { ...weights, 'lstm/kernel': counted(p['lstm/kernel'], inputRows) };
+  const backwardWeights = { ...weights, 'lstm_0/kernel': counted(p['lstm_0/kernel'], inputRows) };
   backward(model, backwardWeights, counted(x), labels, s.batch, { ...f, h: counted(f.h) });
   return reads;
 }

@@ -15,7 +15,7 @@ import {
 import { crc32, crc32Hex } from '../../src/io/crc32.ts';
 import { saveModelBytes } from '../../src/io/model-file.ts';
 import { decodeSafetensors } from '../../src/io/safetensors.ts';
-import { type ModelConfig, type Tensors, referenceModel, tensorNames, tensorShapes, tensorSize } from '../../src/train/model.ts';
+import { type ModelConfig, type Tensors, referenceModel, oneLayerNames, tensorShapes, tensorSize } from '../../src/train/model.ts';
 import type { LrSchedule } from '../../src/train/lr-schedule.ts';
 import { type Rng, createRng } from '../../src/train/rng.ts';
 import { UserError } from '../../src/user-error.ts';
@@ -30,7 +30,7 @@ function throwsUserError(fn: () => unknown, pattern: RegExp): void {
   });
 }
 
-const small: ModelConfig = { steps: 3, inputSize: 2, hidden: 3, classes: 2, forgetBias: 1 };
+const small: ModelConfig = { steps: 3, inputSize: 2, layers: [3], classes: 2, forgetBias: 1 };
 
 /** A state whose tensors hold awkward values: -0, the smallest and largest denormals, the float32 extremes. */
 function makeState(config: ModelConfig, seed = 1): TrainingState {
@@ -39,7 +39,7 @@ function makeState(config: ModelConfig, seed = 1): TrainingState {
   const special = [-0, 1e-45, -1e-45, 1.1754942e-38, 3.4028235e38, -3.4028235e38, 1.1754944e-38, 0];
   const tensors = (nonNegative: boolean): Tensors =>
     Object.fromEntries(
-      tensorNames.map((n) => {
+      Object.keys(shapes).map((n) => {
         const a = new Float32Array(tensorSize(shapes[n]));
         for (let i = 0; i < a.length; i++) a[i] = i < special.length ? special[i] : rng.normal() * 10 ** rng.int(9 - 4);
         if (nonNegative) for (let i = 0; i < a.length; i++) a[i] = Math.abs(a[i]);
@@ -59,7 +59,7 @@ function makeState(config: ModelConfig, seed = 1): TrainingState {
 
 /** Float32 arrays compared bit for bit (so -0 differs from 0 and every NaN payload counts). */
 function bits(t: Tensors): Record<string, number[]> {
-  return Object.fromEntries(tensorNames.map((n) => [n, [...new Uint32Array(t[n].buffer, t[n].byteOffset, t[n].length)]]));
+  return Object.fromEntries(oneLayerNames.map((n) => [n, [...new Uint32Array(t[n].buffer, t[n].byteOffset, t[n].length)]]));
 }
 
 // ---- an independent implementation of the file layout and checksum design, to edit files and re-seal them
@@ -133,9 +133,44 @@ describe('checkpoint', () => {
     assert.equal(back.step, state.step);
     assert.deepEqual(back.dataOrder, state.dataOrder);
     for (const k of ['params', 'adamM', 'adamV'] as const) assert.deepEqual(bits(back[k]), bits(state[k]), `${k} bits differ`);
-    assert.ok(Object.is(back.params['lstm/kernel'][0], -0), 'lstm/kernel[0] should stay -0');
-    assert.equal(back.params['lstm/kernel'][1], Math.fround(1e-45)); // the smallest denormal
+    assert.ok(Object.is(back.params['lstm_0/kernel'][0], -0), 'lstm/kernel[0] should stay -0');
+    assert.equal(back.params['lstm_0/kernel'][1], Math.fround(1e-45)); // the smallest denormal
     assert.deepEqual(encodeCheckpoint(back), bytes, 're-encoding the decoded state changed the bytes');
+  });
+
+  test('a one-layer checkpoint written before stacks (webgpu-lstm-checkpoint/1) resumes as layers [hidden]', () => {
+    // Format 1 as it was written: config with hidden, tensors lstm/*, adam/m/lstm/*, adam/v/lstm/*.
+    const p = parseFile(bytes);
+    for (const prefix of ['', 'adam/m/', 'adam/v/']) {
+      for (const part of ['kernel', 'bias']) renameTensor(p, `${prefix}lstm_0/${part}`, `${prefix}lstm/${part}`);
+    }
+    metadataOf(p).format = 'webgpu-lstm-checkpoint/1';
+    metadataOf(p).config = JSON.stringify({ steps: 3, inputSize: 2, hidden: 3, classes: 2, forgetBias: 1 });
+    const old = reseal(p);
+    assert.ok(Object.keys(parseFile(old).header).includes('adam/v/lstm/kernel'), 'the file has format 1\'s names');
+    const back = decodeCheckpoint(old, 'old.ckpt');
+    assert.deepEqual(back.config, small);
+    assert.deepEqual(bits(back.params), bits(state.params));
+    assert.deepEqual(bits(back.adamM), bits(state.adamM));
+    assert.deepEqual(bits(back.adamV), bits(state.adamV));
+    assert.equal(back.step, state.step);
+    assert.deepEqual(back.dataOrder, state.dataOrder);
+  });
+
+  test('a stack of two layers round trips, with its tensors in the documented order', () => {
+    const stacked: ModelConfig = { steps: 2, inputSize: 4, layers: [5, 3], classes: 3, forgetBias: 1 };
+    const s2 = makeState(stacked, 7);
+    const b2 = encodeCheckpoint(s2);
+    const names = ['lstm_0/kernel', 'lstm_0/bias', 'lstm_1/kernel', 'lstm_1/bias', 'output/kernel', 'output/bias'];
+    assert.deepEqual(Object.keys(decodeSafetensors(b2, 'x').tensors), ['', 'adam/m/', 'adam/v/'].flatMap((pre) => names.map((n) => pre + n)));
+    const back = decodeCheckpoint(b2, 'two.ckpt');
+    assert.deepEqual(back.config, stacked);
+    assert.deepEqual(bits(back.params), bits(s2.params));
+    assert.deepEqual(bits(back.adamV), bits(s2.adamV));
+    throwsUserError(
+      () => checkResumeCompatible(back, { config: { ...stacked, layers: [5] }, options: back.options }, 'run.ckpt'),
+      /^cannot resume: --layers 5 contradicts run\.ckpt \(layers 5,3\); drop the flag or pass 5,3\.$/,
+    );
   });
 
   test('decoding copies out of the input, also from an unaligned view', () => {
@@ -143,14 +178,14 @@ describe('checkpoint', () => {
     shifted.set(bytes, 3);
     const back = decodeCheckpoint(shifted.subarray(3), 'a.ckpt');
     assert.deepEqual(bits(back.adamV), bits(state.adamV));
-    assert.notEqual(back.params['lstm/kernel'].buffer, shifted.buffer);
+    assert.notEqual(back.params['lstm_0/kernel'].buffer, shifted.buffer);
   });
 
   test('it is a standard safetensors file with the documented names, metadata and checksums', () => {
     const { tensors, metadata } = decodeSafetensors(bytes, 'a.ckpt');
     const prefixes = ['', 'adam/m/', 'adam/v/'];
-    assert.deepEqual(Object.keys(tensors), prefixes.flatMap((p) => tensorNames.map((n) => p + n)));
-    assert.deepEqual(tensors['adam/v/lstm/kernel'].shape, [5, 12]);
+    assert.deepEqual(Object.keys(tensors), prefixes.flatMap((p) => oneLayerNames.map((n) => p + n)));
+    assert.deepEqual(tensors['adam/v/lstm_0/kernel'].shape, [5, 12]);
     assert.deepEqual(Object.keys(metadata), ['format', 'gate_order', 'config', 'options', 'step', 'data_order', 'data_crc32', 'header_crc32']);
     assert.equal(metadata.format, checkpointFormat);
     assert.equal(metadata.gate_order, 'i,j,f,o');
@@ -178,7 +213,7 @@ describe('checkpoint', () => {
     const model = saveModelBytes(small, state.params, { steps: '1000' });
     throwsUserError(
       () => decodeCheckpoint(model, 'model.safetensors'),
-      /^model\.safetensors is a model file \(format "webgpu-lstm\/1", written by `npm run train -- --out FILE`\), not a checkpoint: it has no optimizer state/,
+      /^model\.safetensors is a model file \(format "webgpu-lstm\/2", written by `npm run train -- --out FILE`\), not a checkpoint: it has no optimizer state/,
     );
   });
 
@@ -186,7 +221,7 @@ describe('checkpoint', () => {
     throwsUserError(() => decodeCheckpoint(new Uint8Array(0), 'empty.ckpt'), /^empty\.ckpt is not a checkpoint: the file is 0 bytes/);
     throwsUserError(() => decodeCheckpoint(ascii('hello, world! this is text'), 'x.txt'), /^x\.txt is not a checkpoint: the header length/);
     const other = buildFile({ w: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, __metadata__: { format: 'pt' } }, new Uint8Array(4));
-    throwsUserError(() => decodeCheckpoint(other, 'o.st'), /^o\.st is not a checkpoint: .*"format" is "pt", not "webgpu-lstm-checkpoint\/1"/);
+    throwsUserError(() => decodeCheckpoint(other, 'o.st'), /^o\.st is not a checkpoint: .*"format" is "pt", not "webgpu-lstm-checkpoint\/2"/);
   });
 
   test('damage is reported as corruption, naming the file and what to do', () => {
@@ -233,16 +268,23 @@ describe('checkpoint', () => {
       ['clipNorm -1', (p) => setJson(p, 'options', { clipNorm: -1 }), /"options"\.clipNorm is -1, expected a number >= 0 \(0 = off\)/],
       ['options not JSON', (p) => (metadataOf(p).options = '{'), /metadata "options" is not valid JSON/],
       ['config missing', (p) => delete metadataOf(p).config, /metadata "config" is missing/],
-      ['hidden 0', (p) => setJson(p, 'config', { hidden: 0 }), /"config"\.hidden is 0, expected a whole number >= 1/],
+      ['layers [0]', (p) => setJson(p, 'config', { layers: [0] }), /"config"\.layers is \[0\], expected a list of 1 to 64 hidden sizes, each a whole number >= 1/],
+      ['layers []', (p) => setJson(p, 'config', { layers: [] }), /"config"\.layers is \[\], expected a list of 1 to 64 hidden sizes/],
+      ['layers 1.5', (p) => setJson(p, 'config', { layers: [1.5] }), /"config"\.layers is \[1\.5\]/],
+      ['layers a number', (p) => setJson(p, 'config', { layers: 3 }), /"config"\.layers is 3, expected a list/],
+      ['layers 65 deep', (p) => setJson(p, 'config', { layers: Array(65).fill(3) }), /"config"\.layers is \[3,3,.*expected a list of 1 to 64/],
+      ['format 1 with layers, no hidden', (p) => (metadataOf(p).format = 'webgpu-lstm-checkpoint/1'), /"config"\.hidden is undefined, expected a whole number >= 1/],
       ['forgetBias "1"', (p) => setJson(p, 'config', { forgetBias: '1' }), /"config"\.forgetBias is "1", expected a finite number/],
-      ['config hidden 4', (p) => setJson(p, 'config', { hidden: 4 }), /tensor "lstm\/kernel" has shape \[5,12\], but the config in its metadata \(steps 3, inputSize 2, hidden 4, classes 2\) needs \[6,16\]/],
-      ['config hidden 1e9', (p) => setJson(p, 'config', { hidden: 1e9 }), /tensor "lstm\/kernel" has shape \[5,12\], .* needs \[1000000002,4000000000\]/],
-      ['format 2', (p) => (metadataOf(p).format = 'webgpu-lstm-checkpoint/2'), /"format" is "webgpu-lstm-checkpoint\/2"; this version reads only "webgpu-lstm-checkpoint\/1"/],
-      ['format model', (p) => (metadataOf(p).format = 'webgpu-lstm/1'), /is a model file .*no optimizer state/],
+      ['config layers [4]', (p) => setJson(p, 'config', { layers: [4] }), /tensor "lstm_0\/kernel" has shape \[5,12\], but the config in its metadata \(steps 3, inputSize 2, layers 4, classes 2\) needs \[6,16\]/],
+      ['config layers [1e9]', (p) => setJson(p, 'config', { layers: [1e9] }), /tensor "lstm_0\/kernel" has shape \[5,12\], .* needs \[1000000002,4000000000\]/],
+      ['config layers [3, 3]', (p) => setJson(p, 'config', { layers: [3, 3] }), /tensor "lstm_1\/kernel" is missing \(expected shape \[6,12\]\)/],
+      ['format 3', (p) => (metadataOf(p).format = 'webgpu-lstm-checkpoint/3'), /"format" is "webgpu-lstm-checkpoint\/3"; this version reads "webgpu-lstm-checkpoint\/2" and "webgpu-lstm-checkpoint\/1"/],
+      ['format model', (p) => (metadataOf(p).format = 'webgpu-lstm/2'), /is a model file .*no optimizer state/],
+      ['format old model', (p) => (metadataOf(p).format = 'webgpu-lstm/1'), /is a model file .*no optimizer state/],
       ['gate order', (p) => (metadataOf(p).gate_order = 'i,f,j,o'), /"gate_order" is "i,f,j,o", expected "i,j,f,o"/],
       ['NaN in adam/m', (p) => setFloat(p, 'adam/m/output/bias', 1, NaN), /tensor "adam\/m\/output\/bias" holds NaN at index 1/],
-      ['Infinity in params', (p) => setFloat(p, 'lstm/bias', 0, -Infinity), /tensor "lstm\/bias" holds -Infinity at index 0/],
-      ['negative adam/v', (p) => setFloat(p, 'adam/v/lstm/kernel', 9, -0.5), /"adam\/v\/lstm\/kernel" holds -0\.5 at index 9, but Adam's second moment is never negative/],
+      ['Infinity in params', (p) => setFloat(p, 'lstm_0/bias', 0, -Infinity), /tensor "lstm_0\/bias" holds -Infinity at index 0/],
+      ['negative adam/v', (p) => setFloat(p, 'adam/v/lstm_0/kernel', 9, -0.5), /"adam\/v\/lstm_0\/kernel" holds -0\.5 at index 9, but Adam's second moment is never negative/],
       ['shape swapped', (p) => (tensorEntry(p, 'output/kernel').shape = [2, 3]), /tensor "output\/kernel" has shape \[2,3\], .* needs \[3,2\]/],
       ['tensor renamed', (p) => renameTensor(p, 'adam/v/output/bias', 'adam/v/output/bias2'), /tensor "adam\/v\/output\/bias" is missing \(expected shape \[2\]\)/],
       ['extra tensor', (p) => renameTensor(p, 'adam/v/output/bias', 'adam/v/output/bias', 'extra'), /unexpected tensors "extra"/],
@@ -266,15 +308,15 @@ describe('checkpoint', () => {
 
   test('a header claiming huge tensors is refused fast, without allocating them', () => {
     const p = parseFile(bytes);
-    tensorEntry(p, 'lstm/kernel').shape = [2 ** 20, 2 ** 20];
-    tensorEntry(p, 'lstm/kernel').data_offsets = [0, 2 ** 42];
+    tensorEntry(p, 'lstm_0/kernel').shape = [2 ** 20, 2 ** 20];
+    tensorEntry(p, 'lstm_0/kernel').data_offsets = [0, 2 ** 42];
     const claims = reseal(p);
     const hugeLength = bytes.slice();
     new DataView(hugeLength.buffer).setUint32(4, 0x10000, true); // header length 2^48 + n
     const before = process.memoryUsage().arrayBuffers;
     const start = performance.now();
-    throwsUserError(() => decodeCheckpoint(claims, 'huge.ckpt'), /^huge\.ckpt is corrupted .*"lstm\/kernel" has data_offsets \[0, 4398046511104\] but the data region is only 960 bytes/);
-    throwsUserError(() => decodeCheckpoint(hugeLength, 'huge.ckpt'), /^huge\.ckpt is corrupted .*header length is 281474976711936 bytes/);
+    throwsUserError(() => decodeCheckpoint(claims, 'huge.ckpt'), /^huge\.ckpt is corrupted .*"lstm_0\/kernel" has data_offsets \[0, 4398046511104\] but the data region is only 960 bytes/);
+    throwsUserError(() => decodeCheckpoint(hugeLength, 'huge.ckpt'), /^huge\.ckpt is corrupted .*header length is 2814749767\d{5} bytes/);
     const ms = performance.now() - start;
     const grown = process.memoryUsage().arrayBuffers - before;
     // Refusing both took 2-6 ms on a loaded 2-core machine; a decoder whose work followed the claimed sizes
@@ -289,13 +331,14 @@ describe('checkpoint', () => {
     nan.adamV['output/bias'][1] = NaN;
     throwsUserError(() => encodeCheckpoint(nan), /^cannot write a checkpoint at step 123456789: tensor "adam\/v\/output\/bias" holds NaN at index 1, so the training has diverged/);
     const malformed: [string, (s: TrainingState) => void, RegExp][] = [
-      ['short tensor', (s) => (s.adamM['lstm/bias'] = new Float32Array(3)), /adamM\["lstm\/bias"\] is not a Float32Array of 12 values/],
-      ['float64 tensor', (s) => ((s.params as unknown as Record<string, Float64Array>)['lstm/bias'] = new Float64Array(12)), /params\["lstm\/bias"\] is not a Float32Array/],
+      ['short tensor', (s) => (s.adamM['lstm_0/bias'] = new Float32Array(3)), /adamM\["lstm_0\/bias"\] is not a Float32Array of 12 values/],
+      ['float64 tensor', (s) => ((s.params as unknown as Record<string, Float64Array>)['lstm_0/bias'] = new Float64Array(12)), /params\["lstm_0\/bias"\] is not a Float32Array/],
       ['step -1', (s) => (s.step = -1), /step is -1/],
       ['rng word', (s) => (s.dataOrder.rng = [1, 2, 3, -1]), /dataOrder\.rng is \[1,2,3,-1\]/],
       ['position', (s) => (s.dataOrder.position = 2 ** 32), /dataOrder\.position is 4294967296/],
       ['lr', (s) => (s.options.lr = NaN), /options\.lr is NaN/],
-      ['hidden', (s) => (s.config.hidden = 2.5), /config\.hidden is 2\.5/],
+      ['layers', (s) => (s.config = { ...s.config, layers: [2.5] }), /"config"\.layers is \[2\.5\]/],
+      ['no layers', (s) => (s.config = { ...s.config, layers: [] }), /"config"\.layers is \[\]/],
     ];
     for (const [what, edit, pattern] of malformed) {
       const s = makeState(small);
@@ -323,8 +366,8 @@ describe('checkResumeCompatible', () => {
 
   test('one differing flag: names it, both values and the fix', () => {
     throwsUserError(
-      () => checkResumeCompatible(state, { ...same, config: { ...small, hidden: 64 } }, 'run.ckpt'),
-      /^cannot resume: --hidden 64 contradicts run\.ckpt \(hidden 3\); drop the flag or pass 3\.$/,
+      () => checkResumeCompatible(state, { ...same, config: { ...small, layers: [64] } }, 'run.ckpt'),
+      /^cannot resume: --layers 64 contradicts run\.ckpt \(layers 3\); drop the flag or pass 3\.$/,
     );
     throwsUserError(
       () => checkResumeCompatible(state, { ...same, options: { ...state.options, clipNorm: 0 } }, 'run.ckpt'),
@@ -334,7 +377,7 @@ describe('checkResumeCompatible', () => {
 
   test('every differing field is named with both values', () => {
     const requested = {
-      config: { steps: 28, inputSize: 28, hidden: 128, classes: 10, forgetBias: 0.5 },
+      config: { steps: 28, inputSize: 28, layers: [128], classes: 10, forgetBias: 0.5 },
       options: { batch: 100, lr: 0.01, seed: 0, clipNorm: 1 },
     };
     assert.throws(
@@ -344,7 +387,7 @@ describe('checkResumeCompatible', () => {
         const lines = e.message.split('\n');
         assert.equal(lines[0], 'cannot resume: 9 settings differ from run.ckpt:');
         assert.deepEqual(lines.slice(1), [
-          '  --hidden 128 contradicts run.ckpt (hidden 3); drop the flag or pass 3',
+          '  --layers 128 contradicts run.ckpt (layers 3); drop the flag or pass 3',
           '  the data has steps (timesteps per example) 28 but run.ckpt was trained on 3; resume with the same data set',
           '  the data has inputSize (features per timestep) 28 but run.ckpt was trained on 2; resume with the same data set',
           '  the data has classes 10 but run.ckpt was trained on 2; resume with the same data set',
@@ -543,13 +586,14 @@ function headerEdit(good: Uint8Array, rng: Rng): [Uint8Array, string] {
     () => ((meta.step = pick(rng, ['', '-0', '1e3', ' 1', '0x10', 'NaN'])), `step ${JSON.stringify(meta.step)}`),
     () => {
       const key = pick(rng, ['config', 'options', 'data_order']);
+      if (meta[key] === undefined) return `${key} absent`;
       const v = JSON.parse(meta[key]) as Record<string, unknown>;
       const field = pick(rng, Object.keys(v));
       v[field] = Array.isArray(v[field]) ? (v[field] as number[]).map((w, i) => (i === rng.int(4) ? numberNear(w) : w)) : numberNear(v[field] as number);
       meta[key] = JSON.stringify(v);
       return `${key}.${field} = ${JSON.stringify(v[field])}`;
     },
-    () => ((meta.format = pick(rng, ['webgpu-lstm/1', 'webgpu-lstm-checkpoint/2', '', 'pt'])), `format ${meta.format}`),
+    () => ((meta.format = pick(rng, ['webgpu-lstm/1', 'webgpu-lstm/2', 'webgpu-lstm-checkpoint/1', 'webgpu-lstm-checkpoint/3', '', 'pt'])), `format ${meta.format}`),
     () => ((meta.gate_order = 'i,f,j,o'), 'gate_order'),
     () => {
       const k = pick(rng, Object.keys(meta));
@@ -559,7 +603,8 @@ function headerEdit(good: Uint8Array, rng: Rng): [Uint8Array, string] {
     () => ((meta.note = 'x'), 'metadata note added'),
     () => {
       const k = pick(rng, ['data_crc32', 'header_crc32'] as const);
-      meta[k] = pick(rng, [crc32Hex(rng.int(2 ** 32)), meta[k].toUpperCase(), meta[k].slice(1), ` ${meta[k]}`]);
+      const was = meta[k] ?? ''; // an earlier edit of this file may have deleted it
+      meta[k] = pick(rng, [crc32Hex(rng.int(2 ** 32)), was.toUpperCase(), was.slice(1), ` ${was}`]);
       return `${k} = ${meta[k]}`;
     },
     () => {

@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import { adam, biasCorrectedRate } from '../../src/kernels/adam.ts';
 import { constantSchedule, makeSchedule, scheduleProblem, scheduledLr, type LrSchedule } from '../../src/train/lr-schedule.ts';
 import { referenceModel } from '../../src/train/model.ts';
+import { dimsOf } from '../../src/train/plan.ts';
 import { defaultAdam } from '../../src/train/trainer.ts';
 import { UserError } from '../../src/user-error.ts';
 
@@ -19,7 +20,7 @@ function near(got: number, want: number, what: string, scale = want): void {
 
 describe('scheduledLr', () => {
   test('constant without warmup returns the rate itself at every step (the old per-step Adam values exactly)', () => {
-    const dims = { batch: 100, steps: 28, input: 28, hidden: 128, classes: 10, forgetBias: 1 };
+    const dims = dimsOf(referenceModel, 100);
     assert.equal(referenceModel.forgetBias, 1);
     for (const lr of [0.001, 0.002, 1e-7, 0.3, 1]) {
       for (const step of [1, 2, 3, 10, 999, 1000, 1001, 123456, 1e9]) {

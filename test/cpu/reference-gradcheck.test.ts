@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type AdamConfig, adamInit, adamStep } from '../../src/reference/adam.ts';
 import { backward, forward, toFloat64 } from '../../src/reference/lstm.ts';
-import { type ModelConfig, type Tensors, tensorNames, tensorShapes, tensorSize } from '../../src/train/model.ts';
+import { type ModelConfig, type Tensors, oneLayerNames, tensorShapes, tensorSize } from '../../src/train/model.ts';
 import { createRng, type Rng } from '../../src/train/rng.ts';
 
 interface Problem {
@@ -19,7 +19,7 @@ function randomProblem(m: ModelConfig, batch: number, seed: number, scale = 0.5)
   const rng: Rng = createRng(seed);
   const shapes = tensorShapes(m);
   const p = {} as Tensors<Float64Array>;
-  for (const name of tensorNames) {
+  for (const name of oneLayerNames) {
     p[name] = new Float64Array(tensorSize(shapes[name]));
     for (let k = 0; k < p[name].length; k++) p[name][k] = (2 * rng.next() - 1) * scale;
   }
@@ -71,8 +71,8 @@ function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
 }
 
 const shapesUnderTest: { name: string; m: ModelConfig; batch: number; seed: number }[] = [
-  { name: 'B=3 T=4 I=5 H=3 C=4', m: { steps: 4, inputSize: 5, hidden: 3, classes: 4, forgetBias: 1.0 }, batch: 3, seed: 11 },
-  { name: 'B=2 T=3 I=2 H=5 C=3', m: { steps: 3, inputSize: 2, hidden: 5, classes: 3, forgetBias: 1.0 }, batch: 2, seed: 12 },
+  { name: 'B=3 T=4 I=5 H=3 C=4', m: { steps: 4, inputSize: 5, layers: [3], classes: 4, forgetBias: 1.0 }, batch: 3, seed: 11 },
+  { name: 'B=2 T=3 I=2 H=5 C=3', m: { steps: 3, inputSize: 2, layers: [5], classes: 3, forgetBias: 1.0 }, batch: 2, seed: 12 },
 ];
 
 describe('reference LSTM gradients (central differences)', () => {
@@ -83,7 +83,7 @@ describe('reference LSTM gradients (central differences)', () => {
       const g = backward(q.m, q.p, q.x, q.labels, q.batch, f).grads;
       let worst: Worst | undefined;
       let checked = 0;
-      for (const name of tensorNames) {
+      for (const name of oneLayerNames) {
         for (let k = 0; k < q.p[name].length; k++, checked++) {
           worst = compare(worst, `${name}[${k}]`, numericGrad(q, q.p[name], k), g[name][k]);
         }
@@ -95,12 +95,12 @@ describe('reference LSTM gradients (central differences)', () => {
 
     it(`dgates agrees with finite differences in x and with db, dW, ${s.name}`, () => {
       const q = randomProblem(s.m, s.batch, s.seed + 100);
-      const { steps: T, inputSize: I, hidden: H, classes: C } = q.m;
+      const { steps: T, inputSize: I, layers: [H], classes: C } = q.m;
       const B = q.batch;
       const G = 4 * H;
       const f = forward(q.m, q.p, q.x, q.labels, q.batch);
       const bw = backward(q.m, q.p, q.x, q.labels, q.batch, f);
-      const W = q.p['lstm/kernel'];
+      const W = q.p['lstm_0/kernel'];
 
       // d loss / d x[t,b,k] = sum_g dgates[t,b,g] * W[k,g]: pins dgates per step and sample.
       let worst: Worst | undefined;
@@ -130,8 +130,8 @@ describe('reference LSTM gradients (central differences)', () => {
           }
         }
       }
-      assertClose(bw.grads['lstm/bias'], db, 1e-12, 'lstm/bias grad vs sum of dgates');
-      assertClose(bw.grads['lstm/kernel'], dW, 1e-12, 'lstm/kernel grad vs [x, h] outer dgates');
+      assertClose(bw.grads['lstm_0/bias'], db, 1e-12, 'lstm/bias grad vs sum of dgates');
+      assertClose(bw.grads['lstm_0/kernel'], dW, 1e-12, 'lstm/kernel grad vs [x, h] outer dgates');
 
       // dlogits = (probs - onehot)/B, dhT = dlogits . Wout^T, dbout = sum_b dlogits.
       const dlogits = new Float64Array(B * C);
@@ -154,7 +154,7 @@ describe('reference LSTM gradients (central differences)', () => {
 describe('reference LSTM forward (hand-computed values)', () => {
   // T=2, B=2, I=1, H=1, C=2: every gate has its own weights, so a wrong gate order, a missing or
   // misplaced forget bias, or a mixed-up time/batch layout changes the numbers.
-  const m: ModelConfig = { steps: 2, inputSize: 1, hidden: 1, classes: 2, forgetBias: 1.0 };
+  const m: ModelConfig = { steps: 2, inputSize: 1, layers: [1], classes: 2, forgetBias: 1.0 };
   //            i      j     f     o
   const wx = [0.1, 0.2, 0.3, 0.4]; // row 0 of lstm/kernel: multiplies x_t
   const wh = [-0.5, 0.6, 0.7, -0.8]; // row 1: multiplies h_{t-1}
@@ -162,8 +162,8 @@ describe('reference LSTM forward (hand-computed values)', () => {
   const wout = [1.5, -2.0];
   const bout = [0.1, 0.2];
   const p = toFloat64({
-    'lstm/kernel': Float32Array.from([...wx, ...wh]),
-    'lstm/bias': Float32Array.from(bias),
+    'lstm_0/kernel': Float32Array.from([...wx, ...wh]),
+    'lstm_0/bias': Float32Array.from(bias),
     'output/kernel': Float32Array.from(wout),
     'output/bias': Float32Array.from(bout),
   });
@@ -246,7 +246,7 @@ describe('reference Adam', () => {
   it('matches the TF AdamOptimizer formula on scalars over two steps', () => {
     const one = (v: number): Tensors<Float64Array> => {
       const t = {} as Tensors<Float64Array>;
-      for (const name of tensorNames) t[name] = Float64Array.of(v);
+      for (const name of oneLayerNames) t[name] = Float64Array.of(v);
       return t;
     };
     const p = one(0.5);
@@ -263,14 +263,14 @@ describe('reference Adam', () => {
     v = 0.999 * v + 0.001 * g2 * g2;
     expected -= ((c.lr * Math.sqrt(1 - 0.999 ** 2)) / (1 - 0.9 ** 2)) * (m / (Math.sqrt(v) + 1e-8));
     assert.equal(s.step, 2);
-    for (const name of tensorNames) {
+    for (const name of oneLayerNames) {
       assert.ok(Math.abs(p[name][0] - expected) < 1e-15, `${name}: got ${p[name][0]}, expected ${expected}`);
       assert.ok(Math.abs(s.m[name][0] - m) < 1e-15 && Math.abs(s.v[name][0] - v) < 1e-15, `${name} moments`);
     }
   });
 
   it('lowers the loss of a tiny model over 30 steps', () => {
-    const q = randomProblem({ steps: 4, inputSize: 5, hidden: 3, classes: 4, forgetBias: 1.0 }, 3, 7);
+    const q = randomProblem({ steps: 4, inputSize: 5, layers: [3], classes: 4, forgetBias: 1.0 }, 3, 7);
     const s = adamInit(q.m);
     const losses: number[] = [];
     for (let k = 0; k < 30; k++) {

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { backward, forward } from '../../src/reference/lstm.ts';
 import {
-  type StackConfig, type StackParams, stackBackward, stackForward, stackOf, stackParamsOf, stackShapes,
+  type StackConfig, type StackParams, stackBackward, stackForward, stackParamsOf, stackShapes,
 } from '../../src/reference/lstm-stack.ts';
-import { type ModelConfig, type Tensors, tensorNames, tensorShapes, tensorSize } from '../../src/train/model.ts';
+import { type ModelConfig, type Tensors, oneLayerNames, tensorShapes, tensorSize } from '../../src/train/model.ts';
 import { createRng } from '../../src/train/rng.ts';
 
 const uniform = (n: number, next: () => number, scale: number): Float64Array => Float64Array.from({ length: n }, () => (2 * next() - 1) * scale);
@@ -41,28 +41,28 @@ function assertSame(actual: ArrayLike<number>, expected: ArrayLike<number>, what
 
 describe('reference stack of one layer', () => {
   const models: { m: ModelConfig; batch: number }[] = [
-    { m: { steps: 4, inputSize: 5, hidden: 3, classes: 4, forgetBias: 1.0 }, batch: 3 },
-    { m: { steps: 5, inputSize: 7, hidden: 9, classes: 11, forgetBias: 0.5 }, batch: 2 },
+    { m: { steps: 4, inputSize: 5, layers: [3], classes: 4, forgetBias: 1.0 }, batch: 3 },
+    { m: { steps: 5, inputSize: 7, layers: [9], classes: 11, forgetBias: 0.5 }, batch: 2 },
   ];
   for (const { m, batch } of models) {
-    it(`gives exactly the one-layer oracle's numbers, T=${m.steps} B=${batch} I=${m.inputSize} H=${m.hidden} C=${m.classes}`, () => {
-      const rng = createRng(31 + m.hidden);
+    it(`gives exactly the one-layer oracle's numbers, T=${m.steps} B=${batch} I=${m.inputSize} H=${m.layers[0]} C=${m.classes}`, () => {
+      const rng = createRng(31 + m.layers[0]);
       const next = (): number => rng.next();
       const shapes = tensorShapes(m);
       const p = {} as Tensors<Float64Array>;
-      for (const name of tensorNames) p[name] = uniform(tensorSize(shapes[name]), next, 0.8);
+      for (const name of oneLayerNames) p[name] = uniform(tensorSize(shapes[name]), next, 0.8);
       const x = Float64Array.from({ length: m.steps * batch * m.inputSize }, next);
       const labels = Array.from({ length: batch }, () => rng.int(m.classes));
       const f1 = forward(m, p, x, labels, batch);
       const b1 = backward(m, p, x, labels, batch, f1);
-      const fs = stackForward(stackOf(m), stackParamsOf(p), x, labels, batch);
-      const bs = stackBackward(stackOf(m), stackParamsOf(p), x, labels, batch, fs);
+      const fs = stackForward(m, stackParamsOf(m, p), x, labels, batch);
+      const bs = stackBackward(m, stackParamsOf(m, p), x, labels, batch, fs);
       for (const key of ['xw', 'gates', 'c', 'h'] as const) assertSame(fs.layers[0][key], f1[key], key);
       for (const key of ['logits', 'probs', 'sampleLoss', 'correct'] as const) assertSame(fs[key], f1[key], key);
       assert.equal(fs.loss, f1.loss);
       assert.equal(fs.accuracy, f1.accuracy);
-      assertSame(bs.grads.layers[0].kernel, b1.grads['lstm/kernel'], 'lstm/kernel grad');
-      assertSame(bs.grads.layers[0].bias, b1.grads['lstm/bias'], 'lstm/bias grad');
+      assertSame(bs.grads.layers[0].kernel, b1.grads['lstm_0/kernel'], 'lstm/kernel grad');
+      assertSame(bs.grads.layers[0].bias, b1.grads['lstm_0/bias'], 'lstm/bias grad');
       assertSame(bs.grads.output.kernel, b1.grads['output/kernel'], 'output/kernel grad');
       assertSame(bs.grads.output.bias, b1.grads['output/bias'], 'output/bias grad');
       assertSame(bs.layers[0].dgates, b1.dgates, 'dgates');
@@ -73,9 +73,9 @@ describe('reference stack of one layer', () => {
   }
 
   it('rejects parameters that do not fit the description, by name', () => {
-    const q = randomProblem({ steps: 2, inputSize: 3, layers: [{ hidden: 4 }, { hidden: 2 }], classes: 3, forgetBias: 1 }, 2, 5);
-    assert.throws(() => stackForward({ ...q.m, layers: [{ hidden: 4 }] }, q.p, q.x, q.labels, 2), /2 layers of parameters for 1 layers/);
-    assert.throws(() => stackForward({ ...q.m, layers: [{ hidden: 4 }, { hidden: 3 }] }, q.p, q.x, q.labels, 2), /layer 1 kernel has 48 values, expected 7x12 = 84/);
+    const q = randomProblem({ steps: 2, inputSize: 3, layers: [4, 2], classes: 3, forgetBias: 1 }, 2, 5);
+    assert.throws(() => stackForward({ ...q.m, layers: [4] }, q.p, q.x, q.labels, 2), /2 layers of parameters for 1 layers/);
+    assert.throws(() => stackForward({ ...q.m, layers: [4, 3] }, q.p, q.x, q.labels, 2), /layer 1 kernel has 48 values, expected 7x12 = 84/);
   });
 });
 
@@ -94,8 +94,8 @@ interface Worst {
 
 describe('reference stack gradients (central differences)', () => {
   const stacks: { name: string; m: StackConfig; batch: number; seed: number }[] = [
-    { name: 'I=3 layers [5, 7] T=4 B=3 C=5', m: { steps: 4, inputSize: 3, layers: [{ hidden: 5 }, { hidden: 7 }], classes: 5, forgetBias: 1.0 }, batch: 3, seed: 21 },
-    { name: 'I=3 layers [4, 6, 3] T=4 B=3 C=5', m: { steps: 4, inputSize: 3, layers: [{ hidden: 4 }, { hidden: 6 }, { hidden: 3 }], classes: 5, forgetBias: 1.0 }, batch: 3, seed: 22 },
+    { name: 'I=3 layers [5, 7] T=4 B=3 C=5', m: { steps: 4, inputSize: 3, layers: [5, 7], classes: 5, forgetBias: 1.0 }, batch: 3, seed: 21 },
+    { name: 'I=3 layers [4, 6, 3] T=4 B=3 C=5', m: { steps: 4, inputSize: 3, layers: [4, 6, 3], classes: 5, forgetBias: 1.0 }, batch: 3, seed: 22 },
   ];
   for (const s of stacks) {
     it(`matches d loss / d every parameter and every input, ${s.name}`, () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadModelBytes, saveModelBytes } from '../../src/io/model-file.ts';
 import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.ts';
-import { type ModelConfig, type Tensors, tensorNames, tensorShapes, tensorSize } from '../../src/train/model.ts';
+import { type ModelConfig, type Tensors, oneLayerNames, tensorShapes, tensorSize } from '../../src/train/model.ts';
 import { UserError } from '../../src/user-error.ts';
 
 function throwsUserError(fn: () => unknown, pattern: RegExp): void {
@@ -144,10 +144,10 @@ describe('safetensors', () => {
 });
 
 describe('model file', () => {
-  const config: ModelConfig = { steps: 3, inputSize: 2, hidden: 3, classes: 4, forgetBias: 1 };
+  const config: ModelConfig = { steps: 3, inputSize: 2, layers: [3], classes: 4, forgetBias: 1 };
   const shapes = tensorShapes(config);
   const params = Object.fromEntries(
-    tensorNames.map((n, k) => [n, Float32Array.from({ length: tensorSize(shapes[n]) }, (_, i) => k + i / 8)]),
+    oneLayerNames.map((n, k) => [n, Float32Array.from({ length: tensorSize(shapes[n]) }, (_, i) => k + i / 8)]),
   ) as Tensors;
 
   test('round trip: config, params, metadata, tensor order', () => {
@@ -155,33 +155,35 @@ describe('model file', () => {
     const back = loadModelBytes(bytes, 'm.safetensors');
     assert.deepEqual(back.config, config);
     assert.deepEqual(back.params, params);
-    assert.equal(back.metadata.format, 'webgpu-lstm/1');
+    assert.equal(back.metadata.format, 'webgpu-lstm/2');
     assert.equal(back.metadata.gate_order, 'i,j,f,o');
     assert.equal(back.metadata.test_accuracy, '0.97');
     assert.deepEqual(JSON.parse(back.metadata.config), config);
     const { tensors } = decodeSafetensors(bytes, 'm');
-    assert.deepEqual(Object.keys(tensors), [...tensorNames]);
-    assert.deepEqual(tensors['lstm/kernel'].shape, [5, 12]);
+    assert.deepEqual(Object.keys(tensors), [...oneLayerNames]);
+    assert.deepEqual(tensors['lstm_0/kernel'].shape, [5, 12]);
   });
 
   test('reserved metadata keys and wrong sizes are programming errors', () => {
     assert.throws(() => saveModelBytes(config, params, { format: 'x' }), /reserved/);
-    assert.throws(() => saveModelBytes({ ...config, hidden: 4 }, params, {}), /lstm\/kernel has 60 values/);
+    assert.throws(() => saveModelBytes({ ...config, layers: [4] }, params, {}), /lstm_0\/kernel has 60 values/);
   });
 
   const withMetadata = (metadata: Record<string, string>, tensors = params) =>
-    encodeSafetensors(Object.fromEntries(tensorNames.map((n) => [n, { shape: shapes[n], data: tensors[n] }])), metadata);
-  const good = { format: 'webgpu-lstm/1', gate_order: 'i,j,f,o', config: JSON.stringify(config) };
+    encodeSafetensors(Object.fromEntries(oneLayerNames.map((n) => [n, { shape: shapes[n], data: tensors[n] }])), metadata);
+  const good = { format: 'webgpu-lstm/2', gate_order: 'i,j,f,o', config: JSON.stringify(config) };
 
   test('foreign or broken metadata is a UserError', () => {
     const cases: [Record<string, string>, RegExp][] = [
-      [{}, /"format" is undefined, expected "webgpu-lstm\/1"/],
+      [{}, /"format" is undefined, expected "webgpu-lstm\/2" \(or "webgpu-lstm\/1"\)/],
       [{ ...good, format: 'pt' }, /"format" is "pt"/],
       [{ ...good, gate_order: 'i,f,j,o' }, /"gate_order" is "i,f,j,o", expected "i,j,f,o"/],
       [{ format: good.format, gate_order: good.gate_order }, /"config" is missing/],
       [{ ...good, config: '{' }, /"config" is not valid JSON/],
       [{ ...good, config: 'null' }, /"config"\.steps is undefined/],
-      [{ ...good, config: JSON.stringify({ ...config, hidden: 0 }) }, /"config"\.hidden is 0, expected a whole number >= 1/],
+      [{ ...good, config: JSON.stringify({ ...config, layers: [0] }) }, /"config"\.layers is \[0\], expected a list of 1 to 64 hidden sizes/],
+      [{ ...good, config: JSON.stringify({ ...config, layers: 3 }) }, /"config"\.layers is 3, expected a list/],
+      [{ ...good, format: 'webgpu-lstm/1' }, /"config"\.hidden is undefined, expected a whole number >= 1/],
       [{ ...good, config: JSON.stringify({ ...config, forgetBias: '1' }) }, /"config"\.forgetBias is "1"/],
     ];
     for (const [metadata, pattern] of cases) {
@@ -191,16 +193,50 @@ describe('model file', () => {
 
   test('missing, misshapen or extra tensors are UserErrors naming the tensor and both shapes', () => {
     const without = Object.fromEntries(
-      tensorNames.filter((n) => n !== 'lstm/bias').map((n) => [n, { shape: shapes[n], data: params[n] }]),
+      oneLayerNames.filter((n) => n !== 'lstm_0/bias').map((n) => [n, { shape: shapes[n], data: params[n] }]),
     );
-    throwsUserError(() => loadModelBytes(encodeSafetensors(without, good), 'm'), /tensor "lstm\/bias" is missing \(expected shape \[12\]\)/);
-    const reshaped = Object.fromEntries(tensorNames.map((n) => [n, { shape: shapes[n], data: params[n] }]));
+    throwsUserError(() => loadModelBytes(encodeSafetensors(without, good), 'm'), /tensor "lstm_0\/bias" is missing \(expected shape \[12\]\)/);
+    const reshaped = Object.fromEntries(oneLayerNames.map((n) => [n, { shape: shapes[n], data: params[n] }]));
     reshaped['output/kernel'] = { shape: [4, 3], data: params['output/kernel'] };
     throwsUserError(() => loadModelBytes(encodeSafetensors(reshaped, good), 'm'), /tensor "output\/kernel" has shape \[4,3\], expected \[3,4\]/);
-    const bigger = { ...good, config: JSON.stringify({ ...config, hidden: 4 }) };
-    throwsUserError(() => loadModelBytes(withMetadata(bigger), 'm'), /tensor "lstm\/kernel" has shape \[5,12\], expected \[6,16\]/);
-    const extra = Object.fromEntries(tensorNames.map((n) => [n, { shape: shapes[n], data: params[n] }]));
+    const bigger = { ...good, config: JSON.stringify({ ...config, layers: [4] }) };
+    throwsUserError(() => loadModelBytes(withMetadata(bigger), 'm'), /tensor "lstm_0\/kernel" has shape \[5,12\], expected \[6,16\]/);
+    const deeper = { ...good, config: JSON.stringify({ ...config, layers: [3, 5] }) };
+    throwsUserError(() => loadModelBytes(withMetadata(deeper), 'm'), /tensor "lstm_1\/kernel" is missing \(expected shape \[8,20\]\)/);
+    const extra = Object.fromEntries(oneLayerNames.map((n) => [n, { shape: shapes[n], data: params[n] }]));
     extra['lstm/peephole'] = { shape: [1], data: new Float32Array(1) };
     throwsUserError(() => loadModelBytes(encodeSafetensors(extra, good), 'm'), /unexpected tensors lstm\/peephole/);
+  });
+
+  test('a stack of two layers: documented names, order and shapes, and back', () => {
+    const stacked: ModelConfig = { steps: 2, inputSize: 4, layers: [5, 3], classes: 3, forgetBias: 1 };
+    const sh = tensorShapes(stacked);
+    const p = Object.fromEntries(Object.keys(sh).map((n, k) => [n, Float32Array.from({ length: tensorSize(sh[n]) }, (_, i) => k * 100 + i)])) as Tensors;
+    const bytes = saveModelBytes(stacked, p, {});
+    const { tensors, metadata } = decodeSafetensors(bytes, 'm');
+    assert.deepEqual(Object.entries(tensors).map(([n, t]) => [n, t.shape]), [
+      ['lstm_0/kernel', [9, 20]], ['lstm_0/bias', [20]], ['lstm_1/kernel', [8, 12]], ['lstm_1/bias', [12]], ['output/kernel', [3, 3]], ['output/bias', [3]],
+    ]);
+    assert.equal(metadata.config, '{"steps":2,"inputSize":4,"layers":[5,3],"classes":3,"forgetBias":1}');
+    const back = loadModelBytes(bytes, 'm');
+    assert.deepEqual(back.config, stacked);
+    assert.deepEqual(back.params, p);
+  });
+
+  test('a one-layer file written before stacks (webgpu-lstm/1: config.hidden, lstm/kernel) loads as layers [hidden], lstm_0/*', () => {
+    const old = { format: 'webgpu-lstm/1', gate_order: 'i,j,f,o', config: JSON.stringify({ steps: 3, inputSize: 2, hidden: 3, classes: 4, forgetBias: 1 }) };
+    // Built by hand the way format 1 wrote it, each tensor with its own recognisable values.
+    const v1 = {
+      'lstm/kernel': { shape: [5, 12], data: Float32Array.from({ length: 60 }, (_, i) => 1000 + i) },
+      'lstm/bias': { shape: [12], data: Float32Array.from({ length: 12 }, (_, i) => 2000 + i) },
+      'output/kernel': { shape: [3, 4], data: Float32Array.from({ length: 12 }, (_, i) => 3000 + i) },
+      'output/bias': { shape: [4], data: Float32Array.from({ length: 4 }, (_, i) => 4000 + i) },
+    };
+    const back = loadModelBytes(encodeSafetensors(v1, old), 'old.safetensors');
+    assert.deepEqual(back.config, { steps: 3, inputSize: 2, layers: [3], classes: 4, forgetBias: 1 });
+    assert.deepEqual(back.params['lstm_0/kernel'], v1['lstm/kernel'].data);
+    assert.deepEqual(back.params['lstm_0/bias'], v1['lstm/bias'].data);
+    assert.deepEqual(back.params['output/kernel'], v1['output/kernel'].data);
+    assert.deepEqual(back.params['output/bias'], v1['output/bias'].data);
   });
 });

@@ -7,7 +7,7 @@ import type { ImageSet } from '../../src/data/dataset.ts';
 import { defaultTask, pixelPermutation, taskFromMetadata, taskMetadata, taskView } from '../../src/data/tasks.ts';
 import { type TrainingState, checkResumeCompatible, decodeCheckpoint, encodeCheckpoint } from '../../src/io/checkpoint.ts';
 import { loadModelBytes, saveModelBytes } from '../../src/io/model-file.ts';
-import { type ModelConfig, type Tensors, tensorNames, tensorShapes, tensorSize } from '../../src/train/model.ts';
+import { type ModelConfig, type Tensors, oneLayerNames, tensorShapes, tensorSize } from '../../src/train/model.ts';
 import { UserError } from '../../src/user-error.ts';
 
 /** 3 images of 4 x 5 pixels: pixel (r, c) of image n holds n*20 + r*5 + c, so every byte says where it came from. */
@@ -68,10 +68,10 @@ describe('taskView', () => {
 });
 
 describe('the task in files', () => {
-  const config: ModelConfig = { steps: 20, inputSize: 1, hidden: 2, classes: 3, forgetBias: 1 };
+  const config: ModelConfig = { steps: 20, inputSize: 1, layers: [2], classes: 3, forgetBias: 1 };
   const shapes = tensorShapes(config);
   const tensors = (scale: number): Tensors =>
-    Object.fromEntries(tensorNames.map((n) => [n, Float32Array.from({ length: tensorSize(shapes[n]) }, (_, i) => scale * (i + 1))])) as Tensors;
+    Object.fromEntries(oneLayerNames.map((n) => [n, Float32Array.from({ length: tensorSize(shapes[n]) }, (_, i) => scale * (i + 1))])) as Tensors;
   const state = (task?: TrainingState['options']['task']): TrainingState => ({
     config, options: { batch: 4, lr: 0.001, seed: 1, clipNorm: 0, ...(task ? { task } : {}) }, step: 5,
     params: tensors(0.1), adamM: tensors(0.01), adamV: tensors(0.001), dataOrder: { rng: [1, 2, 3, 4], epoch: 0, position: 5 },

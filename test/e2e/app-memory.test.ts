@@ -11,7 +11,7 @@ import { collectErrors, waitForState, waitForStep } from './app-support/page-hel
 import { chromiumMissing, launchChromium } from './browser.ts';
 import { skipUnlessStrict } from '../support/skip.ts';
 
-const small = { hidden: '16', batch: '16', lr: '0.01', length: '100000', validateEvery: '1000', seed: '2', clipNorm: '0' };
+const small = { layers: '16', batch: '16', lr: '0.01', length: '100000', validateEvery: '1000', seed: '2', clipNorm: '0' };
 
 type Memory = { bytes: number; buffers: number };
 

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { decodeCheckpoint } from '../../src/io/checkpoint.ts';
 import { loadModelBytes } from '../../src/io/model-file.ts';
-import { forward, toFloat64 } from '../../src/reference/lstm.ts';
+import { toFloat64 } from '../../src/reference/lstm.ts';
+import { stackForward, stackParamsOf } from '../../src/reference/lstm-stack.ts';
 import { type BuiltPage, artifactsDir, repoRoot, serveBuiltPage } from './app-support/built-page.ts';
 import {
   collectErrors, drawStroke, mainThreadLoad, settledProbabilities, seven, shownStep, waitForState, waitForStep,
@@ -21,7 +22,7 @@ import { chromiumMissing, launchChromium } from './browser.ts';
 import { skipUnlessStrict } from '../support/skip.ts';
 
 // Small enough for a software adapter: about 0.1 s per step here.
-const small = { hidden: '24', batch: '32', lr: '0.01', length: '1000', validateEvery: '20', seed: '1', clipNorm: '0' };
+const small = { layers: '16,24', batch: '32', lr: '0.01', length: '1000', validateEvery: '20', seed: '1', clipNorm: '0' };
 
 // A hang detector: the subtests took 56 s here quiet and 132 s beside four busy loops (2026-12-02).
 test('the training page, end to end', { timeout: 600_000 }, async (t) => {
@@ -57,14 +58,15 @@ test('the training page, end to end', { timeout: 600_000 }, async (t) => {
       assert.equal(await page.locator('#data-progress').evaluate((p) => (p as HTMLProgressElement).value), 1, 'the MNIST progress bar is full');
       await waitForState(page, 'idle', 10_000);
       assert.equal(await page.locator('[data-banner="resume"]').count(), 0, 'a fresh browser has no checkpoint to offer');
-      assert.equal(await page.locator('#f-hidden').inputValue(), '128', 'the form defaults to the reference workload');
+      assert.equal(await page.locator('#f-layers').inputValue(), '128', 'the form defaults to the reference workload');
       assert.ok(await page.locator('#btn-start').isEnabled(), 'Start is enabled once the data is loaded');
     });
 
     await t.test('refuses invalid hyperparameters at the field', async () => {
       for (const [field, value, message] of [
-        ['hidden', 'abc', /Hidden units: expected a whole number from 1 to 4,096/],
-        ['hidden', '0', /Hidden units: expected a whole number from 1 to 4,096/],
+        ['layers', 'abc', /LSTM layers: expected hidden sizes bottom first, separated by commas: 1 to 8 layers of 1 to 4,096 units/],
+        ['layers', '0', /LSTM layers: expected hidden sizes/],
+        ['layers', '128,,64', /LSTM layers: expected hidden sizes/],
         ['batch', '70000', /Batch size: expected a whole number from 1 to 65,536/],
         ['lr', '2', /Learning rate: expected a number greater than 0 and at most 1/],
         ['length', '-5', /Train for: expected a whole number/],
@@ -90,7 +92,7 @@ test('the training page, end to end', { timeout: 600_000 }, async (t) => {
 
     await t.test('the first start on an adapter and shape tunes the workgroup sizes (a reset stops it); the next start uses this browser\'s cache', async () => {
       // The shape of the last subtest's short run, which so finds it cached.
-      for (const [field, value] of Object.entries({ ...small, hidden: '8', batch: '100', length: '3', validateEvery: '100' })) await page.fill(`#f-${field}`, value);
+      for (const [field, value] of Object.entries({ ...small, layers: '8', batch: '100', length: '3', validateEvery: '100' })) await page.fill(`#f-${field}`, value);
       assert.ok(await page.locator('#f-autotune').isChecked(), 'autotune is on by default');
       const statuses = () => page.evaluate(() => window.lstmApp!.tuning);
       await page.click('#btn-start');
@@ -220,7 +222,7 @@ test('the training page, end to end', { timeout: 600_000 }, async (t) => {
       assert.match(download.suggestedFilename(), /\.safetensors$/, 'the file is a .safetensors');
       await download.saveAs(modelPath);
       const { config, metadata, params } = loadModelBytes(new Uint8Array(await readFile(modelPath)), modelPath);
-      assert.deepEqual(config, { steps: 28, inputSize: 28, hidden: 24, classes: 10, forgetBias: 1 }, 'the model file holds the trained config');
+      assert.deepEqual(config, { steps: 28, inputSize: 28, layers: [16, 24], classes: 10, forgetBias: 1 }, 'the model file holds the trained stack');
       assert.equal(metadata.steps, String(pausedAt), 'the model file records its steps');
       assert.equal(metadata.batch, '32', 'and its batch');
       const [saved] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.click('#btn-download-checkpoint')]);
@@ -231,13 +233,14 @@ test('the training page, end to end', { timeout: 600_000 }, async (t) => {
       checkpointStep = state.step;
       // The page's prediction of the drawing, made with these weights, is the float64 oracle's.
       const x = Float64Array.from(drawnPixels, (v) => Math.fround(v / 255));
-      const ref = forward(config, toFloat64(params), x, [0], 1);
+      const ref = stackForward(config, stackParamsOf(config, toFloat64(params)), x, [0], 1);
       for (let i = 0; i < 10; i++) {
         assert.ok(Math.abs(beforeDownload[i] - ref.probs[i]) <= 1e-5, `digit ${i}: page ${beforeDownload[i]}, oracle ${ref.probs[i]}`);
       }
-      const H = config.hidden;
+      const H = config.layers.at(-1)!; // the heatmap shows the top layer
+      const top = ref.layers.at(-1)!;
       for (let i = 0; i < 28 * H; i++) {
-        const want = ref.h[H + i]; // h[1..T]: the oracle's step 0 is the zero state
+        const want = top.h[H + i]; // h[1..T]: the oracle's step 0 is the zero state
         assert.ok(Math.abs(drawnHidden[i] - want) <= 1e-5 + 1e-4 * Math.abs(want), `h at step ${Math.floor(i / H) + 1}, unit ${i % H}: page ${drawnHidden[i]}, oracle ${want}`);
       }
     });
@@ -251,7 +254,7 @@ test('the training page, end to end', { timeout: 600_000 }, async (t) => {
       await waitForState(page, 'running', 90_000);
       const history = await page.evaluate(() => window.lstmApp!.history());
       assert.ok(history.train.some((p) => p.step < pausedAt), 'the charts come back with the run');
-      assert.equal(await page.locator('#f-hidden').inputValue(), '24', 'the run\'s hyperparameters come back');
+      assert.equal(await page.locator('#f-layers').inputValue(), '16,24', 'the run\'s hyperparameters come back');
       await waitForStep(page, pausedAt + 2, 60_000);
     });
 
@@ -310,10 +313,10 @@ test('the training page, end to end', { timeout: 600_000 }, async (t) => {
 
       await page.click('#btn-reset');
       await waitForState(page, 'idle', 30_000);
-      await page.fill('#f-hidden', '64');
+      await page.fill('#f-layers', '64');
       await page.setInputFiles('#file-input', cliModel);
       await page.waitForFunction(() => /Loaded cli-model/.test(document.getElementById('banners')?.textContent ?? ''), undefined, { timeout: 60_000 });
-      assert.equal(await page.locator('#f-hidden').inputValue(), '24', 'the form takes the file\'s hidden size');
+      assert.equal(await page.locator('#f-layers').inputValue(), '16,24', 'the form takes the file\'s layers');
       assert.equal(await page.locator('#f-batch').inputValue(), '32', 'and its batch');
       assert.equal(await shownStep(page), checkpointStep + 2, 'and counts on from its steps');
       await page.click('#btn-clear');
@@ -334,7 +337,7 @@ test('the training page, end to end', { timeout: 600_000 }, async (t) => {
     await t.test('a short run finishes with the test-set accuracy; reset clears it', async () => {
       await page.click('#btn-reset');
       await waitForState(page, 'idle', 30_000);
-      for (const [field, value] of Object.entries({ hidden: '8', batch: '100', length: '3', validateEvery: '100' })) await page.fill(`#f-${field}`, value);
+      for (const [field, value] of Object.entries({ layers: '8', batch: '100', length: '3', validateEvery: '100' })) await page.fill(`#f-${field}`, value);
       assert.ok(await page.locator('#f-autotune').isChecked(), 'autotune is on again after the reload');
       await page.click('#btn-start');
       await waitForState(page, 'done', 120_000);

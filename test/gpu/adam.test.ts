@@ -9,7 +9,7 @@ import { dispatch, packUniform } from '../../src/gpu/kernel.ts';
 import type { AdamHyper } from '../../src/kernels/adam.ts';
 import { adamInit, adamStep } from '../../src/reference/adam.ts';
 import { toFloat64 } from '../../src/reference/lstm.ts';
-import { type ModelConfig, type Tensors, packParams, tensorNames, tensorShapes, tensorSize, unpackParams } from '../../src/train/model.ts';
+import { type ModelConfig, type Tensors, packParams, oneLayerNames, tensorShapes, tensorSize, unpackParams } from '../../src/train/model.ts';
 import type { Plan } from '../../src/train/plan.ts';
 import { createRng } from '../../src/train/rng.ts';
 import {
@@ -20,7 +20,7 @@ import {
 function randomGrads(m: ModelConfig, seed: number): Tensors {
   const rng = createRng(seed);
   const out = {} as Tensors;
-  for (const name of tensorNames) {
+  for (const name of oneLayerNames) {
     out[name] = new Float32Array(tensorSize(tensorShapes(m)[name]));
     for (let k = 0; k < out[name].length; k++) {
       out[name][k] = rng.next() < 0.05 ? 0 : (rng.next() < 0.5 ? -1 : 1) * 10 ** (-9 * rng.next());
@@ -46,7 +46,7 @@ async function compareSteps(ctx: GpuContext, s: Shape, hyper: AdamHyper, steps: 
   const p0 = randomParams(m, seed);
   const p64 = toFloat64(p0);
   const moved = toFloat64(p0);
-  for (const name of tensorNames) moved[name].fill(0);
+  for (const name of oneLayerNames) moved[name].fill(0);
   const state = adamInit(m);
   const hyper32 = { lr: Math.fround(hyper.lr), beta1: Math.fround(hyper.beta1), beta2: Math.fround(hyper.beta2), eps: Math.fround(hyper.eps) };
   const err = { p: 0, m: 0, v: 0, pRel: 0 };
@@ -61,14 +61,14 @@ async function compareSteps(ctx: GpuContext, s: Shape, hyper: AdamHyper, steps: 
       await runPass(device, (pass) => dispatch(pass, plan.kernels.adam, plan.groups.adam, plan.dims));
       const before = toFloat64(p64);
       adamStep(p64, toFloat64(g), state, hyper32);
-      for (const name of tensorNames) for (let k = 0; k < moved[name].length; k++) moved[name][k] += Math.abs(p64[name][k] - before[name][k]);
+      for (const name of oneLayerNames) for (let k = 0; k < moved[name].length; k++) moved[name][k] += Math.abs(p64[name][k] - before[name][k]);
       const flat = {
         p: await readF32(device, plan.buffers.params, 0, n),
         m: await readF32(device, plan.buffers.adamM, 0, n),
         v: await readF32(device, plan.buffers.adamV, 0, n),
       };
       const gpu = { p: unpackParams(m, flat.p), m: unpackParams(m, flat.m), v: unpackParams(m, flat.v) };
-      for (const name of tensorNames) {
+      for (const name of oneLayerNames) {
         // m and v: float32 rounding of a few products and sums (measured max |error| in the diagnostics).
         assertClose(`step ${step} m ${name}`, gpu.m[name], state.m[name], 1e-8, 1e-6);
         assertClose(`step ${step} v ${name}`, gpu.v[name], state.v[name], 1e-12, 1e-6);
@@ -88,7 +88,7 @@ async function compareSteps(ctx: GpuContext, s: Shape, hyper: AdamHyper, steps: 
       }
       // Padding (between the blocks, and at the end) has zero gradient and must stay exactly zero.
       const used = new Uint8Array(n);
-      for (const name of tensorNames) used.fill(1, plan.layout.offsets[name], plan.layout.offsets[name] + gpu.p[name].length);
+      for (const name of oneLayerNames) used.fill(1, plan.layout.offsets[name], plan.layout.offsets[name] + gpu.p[name].length);
       for (const what of ['p', 'm', 'v'] as const) {
         const dirty = flat[what].findIndex((x, i) => !used[i] && x !== 0);
         assert.ok(dirty < 0, `step ${step} ${what}: padding float ${dirty} is ${flat[what][dirty]}, not 0`);
@@ -125,7 +125,7 @@ test('adam over 8.4M floats: the 2D dispatch grid reaches every element', async 
   const ctx = await gpuOrSkip(t);
   if (!ctx) return;
   const { device } = ctx;
-  const big: Shape = { name: 'big', model: { steps: 1, inputSize: 1, hidden: 1448, classes: 2, forgetBias: 1 }, batch: 1 };
+  const big: Shape = { name: 'big', model: { steps: 1, inputSize: 1, layers: [1448], classes: 2, forgetBias: 1 }, batch: 1 };
   const hyper = hypers[0].hyper;
   await withErrorScopes(device, async () => {
     const plan = await planFor(ctx, big);
@@ -133,7 +133,7 @@ test('adam over 8.4M floats: the 2D dispatch grid reaches every element', async 
       const [gx, gy] = plan.kernels.adam.spec.workgroups(plan.dims, plan.kernels.adam.overrides);
       assert.ok(gy >= 2 && gx * gy * 64 * 4 >= plan.layout.length, `grid ${gx} x ${gy} wraps into a second row`);
       const grads = new Float32Array(plan.layout.length);
-      const { offsets, lstmBlock, outputBlock } = plan.layout;
+      const { offsets, layerBlocks: [lstmBlock], outputBlock } = plan.layout;
       const isParam = (k: number): boolean => k < lstmBlock.length || (k >= outputBlock.offset && k < outputBlock.offset + outputBlock.length);
       for (let k = 0; k < grads.length; k++) if (isParam(k)) grads[k] = ((Math.imul(k, 2654435761) >>> 20) - 2048) / 2048 + 1 / 4096;
       device.queue.writeBuffer(plan.buffers.grads, 0, grads);

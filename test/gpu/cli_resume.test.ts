@@ -4,6 +4,7 @@
 // saves a checkpoint and exits cleanly. The uninterrupted run is also the autotuner's first use as a user
 // meets it: it tunes (over a damaged cache, with a warning) and caches the choice the resumed run uses.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,4 +71,39 @@ test('Ctrl-C (SIGINT) saves a checkpoint of the step reached and exits cleanly',
   const saved = decodeCheckpoint(new Uint8Array(readFileSync(ckpt)), ckpt);
   assert.equal(saved.step, stop.step, 'the checkpoint holds the step training stopped at');
   assert.ok(saved.step >= 3, `stopped after step 3 (at ${saved.step})`);
+});
+
+test('a stacked model (--layers 8,6): killed and resumed exactly, saved, read back by eval; a contradicting --layers is refused', { timeout: 300_000 }, async (t) => {
+  if (!(await gpuOrSkip(t))) return;
+  const dir = mkdtempSync(join(tmpdir(), 'stack-resume-'));
+  const stacked = ['--layers', '8,6', '--batch', '20', '--log-every', '1', '--json', '--lr', '0.01', '--no-tune'];
+  const whole = await train([...stacked, '--steps', '6', '--out', join(dir, 'whole.safetensors')]);
+  assert.equal(whole.status, 0, whole.stderr);
+  const ckpt = join(dir, 'run.ckpt');
+  const killed = await train([...stacked, '--steps', '6', '--checkpoint', ckpt, '--checkpoint-every', '2'], (e, child) => {
+    if (e.event === 'checkpoint' && e.step === 2) child.kill('SIGKILL');
+  });
+  assert.equal(killed.signal, 'SIGKILL', `the first run was killed (status ${killed.status}, ${killed.stderr})`);
+  const saved = decodeCheckpoint(new Uint8Array(readFileSync(ckpt)), ckpt);
+  assert.deepEqual(saved.config.layers, [8, 6], 'the checkpoint holds the stack');
+
+  const refused = await train(['--resume', ckpt, '--layers', '8', '--steps', '6', '--json', '--no-tune']);
+  assert.equal(refused.status, 2, 'a contradicting --layers is refused (a usage error: exit 2)');
+  assert.match(refused.stderr, /--layers 8 contradicts .*run\.ckpt \(layers 8,6\); drop the flag or pass 8,6/);
+
+  const resumed = await train(['--resume', ckpt, '--steps', '6', '--log-every', '1', '--json', '--no-tune', '--out', join(dir, 'resumed.safetensors')]);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  const [a, b] = [losses(whole), losses(resumed)];
+  assert.ok(b.size >= 1 && !b.has(saved.step), `the resumed run logs steps after ${saved.step}`);
+  for (const [step, loss] of b) assert.equal(loss, a.get(step), `step ${step}: the resumed loss equals the uninterrupted one`);
+  const wa = loadModelBytes(new Uint8Array(readFileSync(join(dir, 'whole.safetensors'))), 'whole');
+  const wb = loadModelBytes(new Uint8Array(readFileSync(join(dir, 'resumed.safetensors'))), 'resumed');
+  assert.deepEqual(wa.config.layers, [8, 6]);
+  assert.deepEqual(Object.keys(wa.params), ['lstm_0/kernel', 'lstm_0/bias', 'lstm_1/kernel', 'lstm_1/bias', 'output/kernel', 'output/bias']);
+  for (const name of Object.keys(wa.params)) assert.deepEqual(wb.params[name], wa.params[name], `final ${name} bit-identical`);
+
+  const evaluated = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/eval.ts', '--model', join(dir, 'resumed.safetensors'), '--json'], { encoding: 'utf8' });
+  assert.equal(evaluated.status, 0, evaluated.stderr);
+  const result = evaluated.stdout.trim().split('\n').map((l) => JSON.parse(l)).at(-1);
+  assert.equal(result.testAccuracy, resumed.events.at(-1)!.testAccuracy, 'eval reads the stacked file back to the accuracy training reported');
 });

@@ -17,7 +17,7 @@ for (const [si, s] of shapes.entries()) {
     const ctx = await gpuOrSkip(t);
     if (!ctx) return;
     const { device } = ctx;
-    const { steps: T, inputSize: I, hidden: H } = s.model;
+    const { steps: T, inputSize: I, layers: [H] } = s.model;
     const B = s.batch;
     const W = I + H + 1;
     // Counts chosen so T*I*count and count are not multiples of 4: the last pixel and label words are partial.
@@ -43,11 +43,11 @@ for (const [si, s] of shapes.entries()) {
         ];
         for (const c of cases) {
           const idx = new Uint32Array(c.idx);
-          fillF32(device, plan.buffers.xh, NaN);
+          fillF32(device, plan.layers[0].buffers.xh, NaN);
           device.queue.writeBuffer(plan.buffers.labels, 0, new Uint32Array(B).fill(sentinelLabel));
           device.queue.writeBuffer(plan.buffers.batchIndex, 0, idx);
           await runPass(device, (pass) => dispatch(pass, plan.kernels.gatherBatch, plan.datasets[c.name].gather, plan.dims));
-          const xh = await readF32(device, plan.buffers.xh);
+          const xh = await readF32(device, plan.layers[0].buffers.xh);
           const labels = await readU32(device, plan.buffers.labels, B);
           const ref = oracleBatch(c.set, idx);
           const rows = T * B;

@@ -5,7 +5,7 @@ import type { ImageSet } from '../../src/data/dataset.ts';
 import type { GpuContext } from '../../src/gpu/device.ts';
 import { createNodeGpu } from '../../src/gpu/node-gpu.ts';
 import { type Backward, type Forward, backward, forward, toFloat64 } from '../../src/reference/lstm.ts';
-import { type ModelConfig, type Tensors, tensorNames, tensorShapes, tensorSize } from '../../src/train/model.ts';
+import { type ModelConfig, type Tensors, tensorShapes, tensorSize } from '../../src/train/model.ts';
 import { type Plan, type PlanOptions, createPlan } from '../../src/train/plan.ts';
 import { readBuffer } from '../../src/train/readback.ts';
 import { createRng } from '../../src/train/rng.ts';
@@ -44,7 +44,7 @@ export async function withErrorScopes<T>(device: GPUDevice, fn: () => Promise<T>
 }
 
 /** B=6, T=3, I=5, H=17, C=3: H above one workgroup's units, and not a multiple of 4 (scalar loads). */
-export const wideModel: ModelConfig = { steps: 3, inputSize: 5, hidden: 17, classes: 3, forgetBias: 1.0 };
+export const wideModel: ModelConfig = { steps: 3, inputSize: 5, layers: [17], classes: 3, forgetBias: 1.0 };
 export const wideBatch = 6;
 
 export interface Shape {
@@ -54,7 +54,7 @@ export interface Shape {
 }
 
 /** B=9, T=2, I=3, H=5, C=19: three register blocks of batch rows (the last partial), C above 16 columns. */
-export const manyClassesModel: ModelConfig = { steps: 2, inputSize: 3, hidden: 5, classes: 19, forgetBias: 1.0 };
+export const manyClassesModel: ModelConfig = { steps: 2, inputSize: 3, layers: [5], classes: 19, forgetBias: 1.0 };
 export const manyClassesBatch = 9;
 
 /** The shapes every per-kernel test runs on. */
@@ -64,7 +64,7 @@ export const shapes: Shape[] = [
   { name: 'B=9 T=2 I=3 H=5 C=19', model: manyClassesModel, batch: manyClassesBatch },
   // H a multiple of 4 (the cell kernels' vec4 weight loads) and over one workgroup of unit quads; B over
   // one register block of 8 rows, the second partial.
-  { name: 'B=10 T=3 I=6 H=20 C=7', model: { steps: 3, inputSize: 6, hidden: 20, classes: 7, forgetBias: 1.0 }, batch: 10 },
+  { name: 'B=10 T=3 I=6 H=20 C=7', model: { steps: 3, inputSize: 6, layers: [20], classes: 7, forgetBias: 1.0 }, batch: 10 },
 ];
 
 /** A plan on this shape (Adam at its defaults); datasets are uploaded only when given. */
@@ -92,8 +92,8 @@ export const cellSchedules: { name: string; opts: Pick<PlanOptions, 'scheduler' 
 export function randomParams(m: ModelConfig, seed: number, scale = 0.5): Tensors {
   const rng = createRng(seed);
   const shapesOf = tensorShapes(m);
-  const p = {} as Tensors;
-  for (const name of tensorNames) {
+  const p: Tensors = {};
+  for (const name of Object.keys(shapesOf)) {
     p[name] = new Float32Array(tensorSize(shapesOf[name]));
     for (let k = 0; k < p[name].length; k++) p[name][k] = (2 * rng.next() - 1) * scale;
   }
@@ -130,7 +130,7 @@ export function oracleRun(s: Shape, seed: number, scale = 0.5): OracleRun {
 
 /** The oracle's xh: (T+1, B, I+H+1), row (t, b) = [x_t, h_{t-1}, 1] for t < T; slice T = [0, h_T, 0] as on the GPU. */
 export function oracleXh(m: ModelConfig, batch: number, x: Float64Array, h: Float64Array): Float32Array {
-  const { steps: T, inputSize: I, hidden: H } = m;
+  const { steps: T, inputSize: I, layers: [H] } = m;
   const W = I + H + 1;
   const xh = new Float32Array((T + 1) * batch * W);
   for (let t = 0; t <= T; t++) {

@@ -13,7 +13,7 @@ for (const [si, s] of shapes.entries()) {
     const ctx = await gpuOrSkip(t);
     if (!ctx) return;
     const { device } = ctx;
-    const { steps: T, inputSize: I, hidden: H } = s.model;
+    const { steps: T, inputSize: I, layers: [H] } = s.model;
     const B = s.batch;
     const W = I + H + 1;
     const run = oracleRun(s, 20 + si);
@@ -26,9 +26,9 @@ for (const [si, s] of shapes.entries()) {
       const plan = await planFor(ctx, s);
       try {
         device.queue.writeBuffer(plan.buffers.params, 0, packParams(s.model, run.params));
-        writeF32(device, plan.buffers.xh, xh);
+        writeF32(device, plan.layers[0].buffers.xh, xh);
         fillF32(device, plan.buffers.xw, NaN);
-        await runPass(device, (pass) => dispatch(pass, plan.kernels.inputProjection, plan.groups.inputProjection, plan.dims));
+        await runPass(device, (pass) => dispatch(pass, plan.kernels.inputProjection, plan.layers[0].groups.inputProjection, plan.dims));
         const xw = await readF32(device, plan.buffers.xw);
         // Measured max |error| 2.0e-7 over the shapes (lavapipe), |xw| up to ~2: float32 sums of I+1 terms.
         assertClose('xw', xw, run.f.xw, 1e-6, 1e-6);

@@ -12,7 +12,7 @@ import { decodeCheckpoint } from '../../src/io/checkpoint.ts';
 import { loadModelBytes } from '../../src/io/model-file.ts';
 import { adamInit, adamStep } from '../../src/reference/adam.ts';
 import { backward, forward, toFloat64 } from '../../src/reference/lstm.ts';
-import { tensorNames } from '../../src/train/model.ts';
+import { oneLayerNames } from '../../src/train/model.ts';
 import { createTrainer, defaultAdam } from '../../src/train/trainer.ts';
 import { stepLosses, trainCli } from '../support/train-cli.ts';
 import { gpuOrSkip, oracleBatch, randomIndices, randomParams, shapes, syntheticImages, withErrorScopes } from './harness.ts';
@@ -30,7 +30,7 @@ test('cosine with 2 warmup steps over 6 steps: losses and params follow the orac
   const p64 = toFloat64(p0);
   const state = adamInit(s.model);
   const moved = toFloat64(p0);
-  for (const name of tensorNames) moved[name].fill(0);
+  for (const name of oneLayerNames) moved[name].fill(0);
   let worstLoss = 0;
   await withErrorScopes(ctx.device, async () => {
     const tr = await createTrainer(ctx, { model: s.model, batch: B, adam, seed: 0, schedule: { kind: 'cosine', warmup: 2, steps: 6 } }, { train: set }, p0);
@@ -46,11 +46,11 @@ test('cosine with 2 warmup steps over 6 steps: losses and params follow the orac
         worstLoss = Math.max(worstLoss, rel);
         const before = toFloat64(p64);
         adamStep(p64, backward(s.model, p64, x, labels, B, f).grads, state, { ...adam, lr: rate });
-        for (const name of tensorNames) for (let i = 0; i < p64[name].length; i++) moved[name][i] += Math.abs(p64[name][i] - before[name][i]);
+        for (const name of oneLayerNames) for (let i = 0; i < p64[name].length; i++) moved[name][i] += Math.abs(p64[name][i] - before[name][i]);
       }
       const p = await tr.readParams();
       let worst = 0;
-      for (const name of tensorNames) {
+      for (const name of oneLayerNames) {
         for (let i = 0; i < p[name].length; i++) {
           // train_step.test.ts's bound: 2e-4 of the distance moved (measured there 2.2e-5). A rate off by
           // the schedule (the constant 0.01 at step 1, say) moves elements by 1e-3 more and fails it.
@@ -84,8 +84,8 @@ test('a constant schedule without warmup trains bit for bit as no schedule (the 
   };
   await withErrorScopes(ctx.device, async () => {
     const [plain, constant, warm] = [await run(), await run({ kind: 'constant', warmup: 0 }), await run({ kind: 'constant', warmup: 2 })];
-    for (const name of tensorNames) assert.deepEqual(constant[name], plain[name], `${name} bit-identical`);
-    assert.ok(tensorNames.some((name) => warm[name].some((v, i) => v !== plain[name][i])), 'a warmup does change the weights');
+    for (const name of oneLayerNames) assert.deepEqual(constant[name], plain[name], `${name} bit-identical`);
+    assert.ok(oneLayerNames.some((name) => warm[name].some((v, i) => v !== plain[name][i])), 'a warmup does change the weights');
   });
 });
 
@@ -122,7 +122,7 @@ test('cosine with warmup, stopped part-way and resumed with --resume alone: iden
   for (const [step, loss] of b) assert.equal(loss, a.get(step), `step ${step}: the resumed loss equals the uninterrupted one`);
   const wa = loadModelBytes(new Uint8Array(readFileSync(join(dir, 'whole.safetensors'))), 'whole').params;
   const wb = loadModelBytes(new Uint8Array(readFileSync(join(dir, 'resumed.safetensors'))), 'resumed').params;
-  for (const name of tensorNames) assert.deepEqual(wb[name], wa[name], `final ${name} bit-identical`);
+  for (const name of oneLayerNames) assert.deepEqual(wb[name], wa[name], `final ${name} bit-identical`);
 
   const longer = await train(['--resume', ckpt, '--steps', '20', '--no-tune']);
   assert.equal(longer.status, 2, longer.stderr);

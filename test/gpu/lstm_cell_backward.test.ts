@@ -24,7 +24,7 @@ for (const { schedule, s, si, scale, atol } of cases) {
     const ctx = await gpuOrSkip(t);
     if (!ctx) return;
     const { device } = ctx;
-    const { steps: T, hidden: H } = s.model;
+    const { steps: T, layers: [H] } = s.model;
     const B = s.batch;
     const G = 4 * H;
     const run = oracleRun(s, 60 + si, scale);
@@ -32,15 +32,15 @@ for (const { schedule, s, si, scale, atol } of cases) {
       const plan = await planFor(ctx, s, {}, schedule.opts);
       try {
         device.queue.writeBuffer(plan.buffers.params, 0, packParams(s.model, run.params));
-        writeF32(device, plan.buffers.gates, run.f.gates);
-        writeF32(device, plan.buffers.cs, run.f.c);
+        writeF32(device, plan.layers[0].buffers.gates, run.f.gates);
+        writeF32(device, plan.layers[0].buffers.cs, run.f.c);
         writeF32(device, plan.buffers.dlogits, run.bw.dlogits);
-        fillF32(device, plan.buffers.dgates, NaN);
+        fillF32(device, plan.layers[0].buffers.dgates, NaN);
         fillF32(device, plan.buffers.dc, 7.5);
         await runPass(device, (pass) => {
-          for (const group of plan.groups.lstmCellBackward) dispatch(pass, plan.kernels.lstmCellBackward, group, plan.dims);
+          for (const group of plan.layers[0].groups.cellBackward) dispatch(pass, plan.kernels.lstmCellBackward, group, plan.dims);
         });
-        const dgates = await readF32(device, plan.buffers.dgates);
+        const dgates = await readF32(device, plan.layers[0].buffers.dgates);
         let worst = 0;
         for (let step = T - 1; step >= 0; step--) {
           const d = dgates.subarray(step * B * G, (step + 1) * B * G);

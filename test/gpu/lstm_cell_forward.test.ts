@@ -25,7 +25,7 @@ for (const { schedule, s, si, scale, atol } of cases) {
     const ctx = await gpuOrSkip(t);
     if (!ctx) return;
     const { device } = ctx;
-    const { steps: T, inputSize: I, hidden: H } = s.model;
+    const { steps: T, inputSize: I, layers: [H] } = s.model;
     const B = s.batch;
     const W = I + H + 1;
     const G = 4 * H;
@@ -39,15 +39,15 @@ for (const { schedule, s, si, scale, atol } of cases) {
       try {
         device.queue.writeBuffer(plan.buffers.params, 0, packParams(s.model, run.params));
         writeF32(device, plan.buffers.xw, run.f.xw);
-        writeF32(device, plan.buffers.xh, xh);
-        writeF32(device, plan.buffers.cs, cs);
-        fillF32(device, plan.buffers.gates, NaN);
+        writeF32(device, plan.layers[0].buffers.xh, xh);
+        writeF32(device, plan.layers[0].buffers.cs, cs);
+        fillF32(device, plan.layers[0].buffers.gates, NaN);
         await runPass(device, (pass) => {
-          for (const group of plan.groups.lstmCellForward) dispatch(pass, plan.kernels.lstmCellForward, group, plan.dims);
+          for (const group of plan.layers[0].groups.cellForward) dispatch(pass, plan.kernels.lstmCellForward, group, plan.dims);
         });
-        const gates = await readF32(device, plan.buffers.gates);
-        const c = await readF32(device, plan.buffers.cs);
-        const xhOut = await readF32(device, plan.buffers.xh);
+        const gates = await readF32(device, plan.layers[0].buffers.gates);
+        const c = await readF32(device, plan.layers[0].buffers.cs);
+        const xhOut = await readF32(device, plan.layers[0].buffers.xh);
         const err = { gates: 0, c: 0, h: 0 };
         for (let step = 0; step < T; step++) {
           const g = gates.subarray(step * B * G, (step + 1) * B * G);

@@ -19,9 +19,9 @@ const sentinelFloats = 64; // 256 bytes of NaN each side of dx: the smallest off
  *  I = 13, T*B = 21 at 2 x 2 workgroups (several workgroups each way, partial quads and row blocks). */
 const cases: (Shape & { overrides?: Overrides })[] = [
   ...shapes,
-  { name: 'B=5 T=2 I=8 H=3 C=4', model: { steps: 2, inputSize: 8, hidden: 3, classes: 4, forgetBias: 1.0 }, batch: 5 },
+  { name: 'B=5 T=2 I=8 H=3 C=4', model: { steps: 2, inputSize: 8, layers: [3], classes: 4, forgetBias: 1.0 }, batch: 5 },
   {
-    name: 'B=7 T=3 I=13 H=6 C=5, WG 2x2', model: { steps: 3, inputSize: 13, hidden: 6, classes: 5, forgetBias: 1.0 }, batch: 7,
+    name: 'B=7 T=3 I=13 H=6 C=5, WG 2x2', model: { steps: 3, inputSize: 13, layers: [6], classes: 5, forgetBias: 1.0 }, batch: 7,
     overrides: { WG_X: 2, WG_Y: 2 },
   },
 ];
@@ -31,7 +31,7 @@ for (const [si, s] of cases.entries()) {
     const ctx = await gpuOrSkip(t);
     if (!ctx) return;
     const { device } = ctx;
-    const { steps: T, inputSize: I, hidden: H } = s.model;
+    const { steps: T, inputSize: I, layers: [H] } = s.model;
     const B = s.batch;
     const d = dimsOf(s.model, B);
     const run = oracleRun(s, 90 + si);
@@ -55,7 +55,7 @@ for (const [si, s] of cases.entries()) {
         const uniforms = upload('uniforms', new Float32Array(packUniform(kernel, lstmInputGrad.params(d))), GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
         const group = makeBindGroup(device, kernel, d, {
           params: { buffer: uniforms },
-          w: { buffer: params, offset: 0, size: paramLayout(s.model).lstmBlock.length * 4 },
+          w: { buffer: params, offset: 0, size: paramLayout(s.model).layerBlocks[0].length * 4 },
           dgates: { buffer: dgates },
           // To the buffer's end: a write past T*B*I lands in the sentinels after dx, not in robust-access limbo.
           dx: { buffer: dx, offset: sentinelFloats * 4 },

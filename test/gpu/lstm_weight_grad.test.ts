@@ -13,7 +13,7 @@ for (const [si, s] of shapes.entries()) {
     const ctx = await gpuOrSkip(t);
     if (!ctx) return;
     const { device } = ctx;
-    const { steps: T, inputSize: I, hidden: H } = s.model;
+    const { steps: T, inputSize: I, layers: [H] } = s.model;
     const B = s.batch;
     const W = I + H + 1;
     const run = oracleRun(s, 70 + si);
@@ -22,19 +22,19 @@ for (const [si, s] of shapes.entries()) {
     await withErrorScopes(device, async () => {
       const plan = await planFor(ctx, s);
       try {
-        writeF32(device, plan.buffers.xh, xh);
-        writeF32(device, plan.buffers.dgates, run.bw.dgates);
+        writeF32(device, plan.layers[0].buffers.xh, xh);
+        writeF32(device, plan.layers[0].buffers.dgates, run.bw.dgates);
         fillF32(device, plan.buffers.grads, NaN);
-        await runPass(device, (pass) => dispatch(pass, plan.kernels.lstmWeightGrad, plan.groups.lstmWeightGrad, plan.dims));
+        await runPass(device, (pass) => dispatch(pass, plan.kernels.lstmWeightGrad, plan.layers[0].groups.weightGrad, plan.dims));
         const grads = await readF32(device, plan.buffers.grads);
-        const { offsets, lstmBlock } = plan.layout;
-        const dW = grads.subarray(offsets['lstm/kernel'], offsets['lstm/bias']);
-        const db = grads.subarray(offsets['lstm/bias'], lstmBlock.offset + lstmBlock.length);
+        const { offsets, layerBlocks: [lstmBlock] } = plan.layout;
+        const dW = grads.subarray(offsets['lstm_0/kernel'], offsets['lstm_0/bias']);
+        const db = grads.subarray(offsets['lstm_0/bias'], lstmBlock.offset + lstmBlock.length);
         // Measured max |error| 2.6e-8 over the shapes (lavapipe): float32 sums of T*B products.
-        assertClose('lstm/kernel grad', dW, run.bw.grads['lstm/kernel'], 1e-7, 1e-5);
-        assertClose('lstm/bias grad', db, run.bw.grads['lstm/bias'], 1e-7, 1e-5);
+        assertClose('lstm/kernel grad', dW, run.bw.grads['lstm_0/kernel'], 1e-7, 1e-5);
+        assertClose('lstm/bias grad', db, run.bw.grads['lstm_0/bias'], 1e-7, 1e-5);
         assertUntouched('grads after the lstm block', grads.subarray(lstmBlock.length), NaN);
-        t.diagnostic(`max |err| lstm/kernel ${maxAbsError(dW, run.bw.grads['lstm/kernel'])}, lstm/bias ${maxAbsError(db, run.bw.grads['lstm/bias'])}`);
+        t.diagnostic(`max |err| lstm/kernel ${maxAbsError(dW, run.bw.grads['lstm_0/kernel'])}, lstm/bias ${maxAbsError(db, run.bw.grads['lstm_0/bias'])}`);
       } finally {
         plan.destroy();
       }

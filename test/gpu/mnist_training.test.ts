@@ -9,7 +9,7 @@ import type { ModelConfig } from '../../src/train/model.ts';
 import { createTrainer, defaultAdam } from '../../src/train/trainer.ts';
 import { gpuOrSkip, withErrorScopes } from './harness.ts';
 
-const model: ModelConfig = { steps: 28, inputSize: 28, hidden: 32, classes: 10, forgetBias: 1.0 };
+const model: ModelConfig = { steps: 28, inputSize: 28, layers: [32], classes: 10, forgetBias: 1.0 };
 const steps = 60;
 
 const firstImages = (set: ImageSet, n: number): ImageSet => ({

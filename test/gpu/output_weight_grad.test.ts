@@ -13,7 +13,7 @@ for (const [si, s] of shapes.entries()) {
     const ctx = await gpuOrSkip(t);
     if (!ctx) return;
     const { device } = ctx;
-    const { steps: T, inputSize: I, hidden: H } = s.model;
+    const { steps: T, inputSize: I, layers: [H] } = s.model;
     const B = s.batch;
     const W = I + H + 1;
     const run = oracleRun(s, 50 + si);
@@ -22,7 +22,7 @@ for (const [si, s] of shapes.entries()) {
     await withErrorScopes(device, async () => {
       const plan = await planFor(ctx, s);
       try {
-        writeF32(device, plan.buffers.xh, xh);
+        writeF32(device, plan.layers[0].buffers.xh, xh);
         writeF32(device, plan.buffers.dlogits, run.bw.dlogits);
         fillF32(device, plan.buffers.grads, NaN);
         await runPass(device, (pass) => dispatch(pass, plan.kernels.outputWeightGrad, plan.groups.outputWeightGrad, plan.dims));

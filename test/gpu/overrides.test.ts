@@ -3,7 +3,9 @@
 // have, and sizes over the device's limits, are refused before any GPU work.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { ImageSet } from '../../src/data/dataset.ts';
 import type { Overrides } from '../../src/kernels/dims.ts';
+import type { ModelConfig } from '../../src/train/model.ts';
 import { type KernelOverrides, type Scheduler, planSpecs, schedulers } from '../../src/train/plan.ts';
 import { createTrainer, defaultAdam } from '../../src/train/trainer.ts';
 import { UserError } from '../../src/user-error.ts';
@@ -12,6 +14,8 @@ import { gpuOrSkip, shapes, syntheticImages } from './harness.ts';
 /** A size other than its default for every kernel of either scheduler. */
 const other: Record<string, Overrides> = {
   gather_batch: { WG_X: 4, WG_Y: 16 },
+  gather_sequences: { WG_X: 16, WG_Y: 4 },
+  lstm_input_grad: { WG_X: 4, WG_Y: 4 },
   input_projection: { WG_X: 8, WG_Y: 8 },
   lstm_cell_forward: { WG_X: 32, WG_Y: 2 },
   lstm_cell_backward: { WG_X: 4, WG_Y: 16 },
@@ -25,8 +29,8 @@ const other: Record<string, Overrides> = {
 };
 
 /** The overrides for every kernel of a scheduler's plan; fails on a kernel `other` lacks. */
-function tunedFor(scheduler: Scheduler): KernelOverrides {
-  return Object.fromEntries(planSpecs(scheduler).map((spec) => {
+function tunedFor(scheduler: Scheduler, layers = 1): KernelOverrides {
+  return Object.fromEntries(planSpecs(scheduler, layers).map((spec) => {
     const sizes = other[spec.name];
     assert.ok(sizes, `the test has other sizes for ${spec.name}`);
     assert.notDeepEqual(sizes, spec.overrides, `${spec.name}: the test's sizes are not the defaults`);
@@ -34,13 +38,25 @@ function tunedFor(scheduler: Scheduler): KernelOverrides {
   }));
 }
 
+/** Float32 sequences (gather_sequences) for a model: values in [-1, 1], labels below C. */
+function floatSequences(count: number, m: ModelConfig): ImageSet {
+  const bytes = syntheticImages(count, m, 5);
+  return { ...bytes, pixels: Float32Array.from(bytes.pixels, (v) => v / 127.5 - 1) };
+}
+
+// The one-layer shapes on image bytes, and a stack of two (lstm_input_grad) on float sequences.
+const cases = [
+  ...shapes.map((s) => ({ ...s, float: false })),
+  { name: 'B=5 T=4 I=5 layers 6,9 C=3 on float sequences', model: { steps: 4, inputSize: 5, layers: [6, 9], classes: 3, forgetBias: 1 }, batch: 5, float: true },
+];
+
 for (const scheduler of schedulers) {
-  for (const s of shapes) {
+  for (const s of cases) {
     test(`${s.name}, '${scheduler}': every kernel at other workgroup sizes trains bit-identically`, async (t) => {
       const ctx = await gpuOrSkip(t);
       if (!ctx) return;
-      const sets = { train: syntheticImages(13, s.model, 4) };
-      const tuned = tunedFor(scheduler);
+      const sets = { train: s.float ? floatSequences(13, s.model) : syntheticImages(13, s.model, 4) };
+      const tuned = tunedFor(scheduler, s.model.layers.length);
       const run = async (overrides?: KernelOverrides): Promise<number[]> => {
         const trainer = await createTrainer(ctx, { model: s.model, batch: s.batch, adam: { ...defaultAdam, lr: 0.01 }, seed: 9, overrides, scheduler }, sets);
         try {

@@ -88,7 +88,7 @@ test('non-finite training stops at that step, keeps the last good weights, and n
       if (step === 3) {
         // Poison one weight after step 3: step 4's loss and gradients are NaN.
         before = await trainer.readParams();
-        before['lstm/kernel'][0] = Number.NaN;
+        before['lstm_0/kernel'][0] = Number.NaN;
         ctx.device.queue.writeBuffer(trainer.plan.buffers.params, 0, new Float32Array([Number.NaN]));
         poisoned = trainer;
       }

@@ -50,7 +50,7 @@ for (const [si, s] of shapes.entries()) {
       const ctx = await gpuOrSkip(t);
       if (!ctx) return;
       const { device } = ctx;
-      const { steps: T, inputSize: I, hidden: H, classes: C } = s.model;
+      const { steps: T, inputSize: I, layers: [H], classes: C } = s.model;
       const B = s.batch;
       const W = I + H + 1;
       const run = oracleRun(s, 40 + si);
@@ -64,7 +64,7 @@ for (const [si, s] of shapes.entries()) {
         const plan = await planFor(ctx, s);
         try {
           device.queue.writeBuffer(plan.buffers.params, 0, packParams(s.model, params));
-          writeF32(device, plan.buffers.xh, xh);
+          writeF32(device, plan.layers[0].buffers.xh, xh);
           device.queue.writeBuffer(plan.buffers.labels, 0, new Uint32Array(labels));
           for (const name of ['logits', 'dlogits', 'stats'] as const) fillF32(device, plan.buffers[name], NaN);
           await runPass(device, (pass) => dispatch(pass, plan.kernels.softmaxCrossEntropy, plan.groups.softmaxCrossEntropy, plan.dims));

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { adamInit, adamStep } from '../../src/reference/adam.ts';
 import { backward, forward, toFloat64 } from '../../src/reference/lstm.ts';
 import type { AdamHyper } from '../../src/kernels/adam.ts';
-import { tensorNames } from '../../src/train/model.ts';
+import { oneLayerNames } from '../../src/train/model.ts';
 import { createTrainer, defaultAdam } from '../../src/train/trainer.ts';
 import {
   assertClose, gpuOrSkip, maxAbsError, oracleBatch, randomIndices, randomParams, shapes, syntheticImages, withErrorScopes,
@@ -32,7 +32,7 @@ for (const [ci, { shape: s, adam }] of cases.entries()) {
     const p64 = toFloat64(p0);
     const adamState = adamInit(s.model);
     const moved = toFloat64(p0);
-    for (const name of tensorNames) moved[name].fill(0);
+    for (const name of oneLayerNames) moved[name].fill(0);
     const err = { loss: 0, grads: 0 };
     await withErrorScopes(ctx.device, async () => {
       const tr = await createTrainer(ctx, { model: s.model, batch: B, adam, seed: 0 }, { train: set }, p0);
@@ -54,20 +54,20 @@ for (const [ci, { shape: s, adam }] of cases.entries()) {
           err.loss = Math.max(err.loss, relLoss);
           const g = await tr.readGrads();
           const atGpu = backward(s.model, pGpu, x, labels, B, forward(s.model, pGpu, x, labels, B)).grads;
-          for (const name of tensorNames) {
+          for (const name of oneLayerNames) {
             // Measured max |error| 1.4e-7 with |grads| up to ~0.6 (lavapipe): atol 1e-7, rtol 1e-5.
             assertClose(`step ${step} grad ${name}`, g[name], atGpu[name], 1e-7, 1e-5);
             err.grads = Math.max(err.grads, maxAbsError(g[name], atGpu[name]));
           }
           const before = toFloat64(p64);
           adamStep(p64, bw.grads, adamState, adam);
-          for (const name of tensorNames) for (let k = 0; k < p64[name].length; k++) moved[name][k] += Math.abs(p64[name][k] - before[name][k]);
+          for (const name of oneLayerNames) for (let k = 0; k < p64[name].length; k++) moved[name][k] += Math.abs(p64[name][k] - before[name][k]);
         }
         const expected = tr.plan.scheduler === 'timestep' ? 2 * s.model.steps + 7 : 9;
         assert.equal(tr.dispatchesPerStep, expected, `dispatches per step under the ${tr.plan.scheduler} scheduler`);
         const p = await tr.readParams();
         let worst = 0;
-        for (const name of tensorNames) {
+        for (const name of oneLayerNames) {
           for (let k = 0; k < p[name].length; k++) {
             // Adam moves each element by about lr per step whatever its gradient; float32 rounding of the
             // update and of beta2 make each move off by ~1e-5 of itself, and the gradients drift with the

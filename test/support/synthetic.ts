@@ -5,7 +5,7 @@ import type { ModelConfig } from '../../src/train/model.ts';
 import { createRng } from '../../src/train/rng.ts';
 
 /** B=3, T=5, I=7, H=9, C=11: no size a multiple of any workgroup or register block. */
-export const oddModel: ModelConfig = { steps: 5, inputSize: 7, hidden: 9, classes: 11, forgetBias: 1.0 };
+export const oddModel: ModelConfig = { steps: 5, inputSize: 7, layers: [9], classes: 11, forgetBias: 1.0 };
 export const oddBatch = 3;
 
 export function syntheticImages(count: number, m: ModelConfig, seed: number): ImageSet {
@@ -25,7 +25,10 @@ export function oracleBatch(set: ImageSet, indices: ArrayLike<number>): { x: Flo
   const x = new Float64Array(T * B * I);
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) {
-      for (let k = 0; k < I; k++) x[(t * B + b) * I + k] = Math.fround(set.pixels[indices[b] * T * I + t * I + k] / 255);
+      for (let k = 0; k < I; k++) {
+        const v = set.pixels[indices[b] * T * I + t * I + k];
+        x[(t * B + b) * I + k] = set.pixels instanceof Float32Array ? v : Math.fround(v / 255); // floats as given, bytes scaled
+      }
     }
   }
   return { x, labels: Array.from(indices, (n) => set.labels[n]) };

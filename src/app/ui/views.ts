@@ -3,6 +3,7 @@ import type { AdapterDescription } from '../../gpu/device.ts';
 import { type PhaseTimes, phaseLabels, phases } from '../../train/timing.ts';
 import type { CheckpointSummary, Progress, RunState, TuningStatus } from '../protocol.ts';
 import { byId, el, formatDuration, percent } from './dom.ts';
+import { layersText } from '../hyperparams.ts';
 
 export function showAdapter(a: AdapterDescription, timestampQuery: boolean): void {
   const rows: [string, string][] = [
@@ -80,6 +81,6 @@ export function showTimingsUnavailable(reason: string): void {
 
 export function showCheckpoint(c: CheckpointSummary | undefined): void {
   byId('checkpoint-text').textContent = c
-    ? `Last checkpoint: step ${c.step.toLocaleString('en-US')} of ${c.totalSteps.toLocaleString('en-US')} (hidden ${c.hyper.hidden}, batch ${c.hyper.batch}), saved ${new Date(c.savedAt).toLocaleTimeString()} in this browser.`
+    ? `Last checkpoint: step ${c.step.toLocaleString('en-US')} of ${c.totalSteps.toLocaleString('en-US')} (layers ${layersText(c.hyper)}, batch ${c.hyper.batch}), saved ${new Date(c.savedAt).toLocaleTimeString()} in this browser.`
     : 'No checkpoint saved in this browser yet. Training saves one every 20 s, and when paused or finished.';
 }

@@ -77,12 +77,12 @@ const pageWords = (message: string): string =>
   message.replace(/--clip-norm\b/g, 'a gradient-norm clip').replace(/--warmup\b/g, 'a warmup of').replace(/--lr\b/g, 'learning rate').replace(/--batch\b/g, 'batch size').replace(/--hidden\b/g, 'hidden size');
 
 /** The LSTM the page trains on MNIST with `hidden` units. */
-export const pageModel = (data: BrowserMnist, hidden: number): ModelConfig =>
-  ({ ...referenceModel, steps: data.train.rows, inputSize: data.train.cols, hidden, classes: 10 });
+export const pageModel = (data: BrowserMnist, layers: number[]): ModelConfig =>
+  ({ ...referenceModel, steps: data.train.rows, inputSize: data.train.cols, layers: [...layers], classes: 10 });
 
 export async function createSession(o: SessionOptions): Promise<Session> {
   const { data, hyper, post } = o;
-  const model = pageModel(data, hyper.hidden);
+  const model = pageModel(data, hyper.layers);
   // The trainer counts the steps since its initialisation or since a model was loaded (Adam's moments
   // start at zero then); the page counts on from the loaded model's own steps.
   const offset = o.start && !('dataOrder' in o.start) ? o.start.steps : (o.stepOffset ?? 0);

@@ -4,18 +4,18 @@
 // the autotuner at the first start (src/train/first-use.ts, as in the CLI), which a reset stops.
 import { createBrowserGpu } from '../../gpu/browser-gpu.ts';
 import type { GpuContext } from '../../gpu/device.ts';
-import { checkpointFormat, decodeCheckpoint } from '../../io/checkpoint.ts';
+import { decodeCheckpoint } from '../../io/checkpoint.ts';
 import { loadModelBytes } from '../../io/model-file.ts';
 import { decodeSafetensors } from '../../io/safetensors.ts';
 import { constantSchedule } from '../../train/lr-schedule.ts';
-import type { ModelConfig } from '../../train/model.ts';
+import { type ModelConfig, describeLayers, topHidden } from '../../train/model.ts';
 import type { PlanTuning } from '../../train/plan.ts';
 import { timestampsSupported } from '../../train/timing.ts';
 import { type TuningCache, type TuningOutcome, outcomeTuning, tuneAtFirstUse } from '../../train/first-use.ts';
 import { type TuningRecord, tuningKept, tuningRecord } from '../../train/tuner.ts';
 import { UserError } from '../../user-error.ts';
 import { loadCheckpoint } from '../checkpoint-store.ts';
-import { type Hyper, referenceHyper, totalSteps } from '../hyperparams.ts';
+import { type Hyper, currentHyper, referenceHyper, totalSteps } from '../hyperparams.ts';
 import type { FromWorker, History, ToWorker, TuningStatus } from '../protocol.ts';
 import { loadTuning, saveTuning } from '../tuning-store.ts';
 import { type BrowserMnist, loadMnist } from './load-mnist.ts';
@@ -113,7 +113,7 @@ async function planTuningFor(context: GpuContext, loaded: BrowserMnist, hyper: H
   tuning = abort;
   let outcome: TuningOutcome;
   try {
-    outcome = await tuneAtFirstUse(context, pageModel(loaded, hyper.hidden), hyper.batch, loaded.train, {
+    outcome = await tuneAtFirstUse(context, pageModel(loaded, hyper.layers), hyper.batch, loaded.train, {
       when: autotune ? 'auto' : 'cached', cache, signal: abort.signal,
       onStart: () => {
         post({ type: 'state', state: 'tuning', hyper });
@@ -162,14 +162,14 @@ async function open(o: OpenOptions): Promise<Session | undefined> {
 }
 
 /** A model file's hyperparameters: its own where the metadata has them, the form's otherwise. */
-function hyperFromFile(form: Hyper, hidden: number, metadata: Record<string, string>): Hyper {
+function hyperFromFile(form: Hyper, layers: number[], metadata: Record<string, string>): Hyper {
   const num = (key: string, ok: (n: number) => boolean, fallback: number): number => {
     const n = Number(metadata[key]);
     return metadata[key] !== undefined && ok(n) ? n : fallback;
   };
   return {
     ...form,
-    hidden,
+    layers,
     batch: num('batch', (n) => Number.isInteger(n) && n >= 1 && n <= 65536, form.batch),
     lr: num('lr', (n) => n > 0 && n <= 1, form.lr),
     seed: num('seed', (n) => Number.isInteger(n) && n >= 0 && n < 2 ** 32, form.seed),
@@ -180,7 +180,9 @@ function checkMnistShape(name: string, config: ModelConfig): void {
   if (config.steps !== 28 || config.inputSize !== 28 || config.classes !== 10) {
     throw new UserError(`${name}: the model reads ${config.steps} steps of ${config.inputSize} inputs into ${config.classes} classes; this page trains on MNIST (28 rows of 28 pixels, 10 classes).`);
   }
-  if (config.hidden > 4096) throw new UserError(`${name}: ${config.hidden} hidden units, over this page's limit of 4096.`);
+  if (config.layers.length > 8 || config.layers.some((h) => h > 4096)) {
+    throw new UserError(`${name}: layers ${config.layers.join(',')}, over this page's limit of 8 layers of at most 4096 units.`);
+  }
 }
 
 /** A model file (--out) starts a new run from its weights; a checkpoint (--checkpoint) continues its run exactly. */
@@ -188,11 +190,11 @@ async function loadFile(name: string, buffer: ArrayBuffer, form: Hyper): Promise
   const trainCount = data?.train.count;
   if (trainCount === undefined) throw new UserError('MNIST is still loading: wait for the progress bar to finish.');
   const bytes = new Uint8Array(buffer);
-  if (decodeSafetensors(bytes, name).metadata.format === checkpointFormat) {
+  if (decodeSafetensors(bytes, name).metadata.format?.startsWith('webgpu-lstm-checkpoint/')) {
     const state = decodeCheckpoint(bytes, name);
     checkMnistShape(name, state.config);
     const { batch, lr, seed, clipNorm, schedule = constantSchedule } = state.options;
-    const hyper = { ...form, hidden: state.config.hidden, batch, lr, seed, clipNorm, lrSchedule: schedule.kind, warmup: schedule.warmup };
+    const hyper = { ...form, layers: state.config.layers, batch, lr, seed, clipNorm, lrSchedule: schedule.kind, warmup: schedule.warmup };
     // A cosine schedule ends where it was planned to; other runs go on for the form's length.
     const end = schedule.kind === 'cosine' ? Math.max(state.step, schedule.steps) : state.step + totalSteps(hyper, trainCount);
     if (!(await open({ hyper, totalSteps: end, source: name, start: state }))) return;
@@ -201,10 +203,10 @@ async function loadFile(name: string, buffer: ArrayBuffer, form: Hyper): Promise
   }
   const { config, params, metadata } = loadModelBytes(bytes, name);
   checkMnistShape(name, config);
-  const hyper = hyperFromFile(form, config.hidden, metadata);
+  const hyper = hyperFromFile(form, config.layers, metadata);
   const startStep = Number.isSafeInteger(Number(metadata.steps)) ? Math.max(0, Number(metadata.steps)) : 0;
   if (!(await open({ hyper, totalSteps: startStep + totalSteps(hyper, trainCount), source: name, start: { params, steps: startStep } }))) return;
-  post({ type: 'notice', message: `Loaded ${name}: an LSTM with ${config.hidden} hidden units, trained for ${startStep} steps. Resume trains it further; draw a digit to try it.` });
+  post({ type: 'notice', message: `Loaded ${name}: an LSTM of ${describeLayers(config.layers)} units, trained for ${startStep} steps. Resume trains it further; draw a digit to try it.` });
 }
 
 async function resumeCheckpoint(): Promise<void> {
@@ -214,7 +216,7 @@ async function resumeCheckpoint(): Promise<void> {
   const schedule = state.options.schedule ?? constantSchedule;
   const s = await open({
     // A record saved before schedules has none in its hyperparameters: its checkpoint's (constant) counts.
-    hyper: { ...referenceHyper, ...c.hyper, lrSchedule: schedule.kind, warmup: schedule.warmup },
+    hyper: { ...referenceHyper, ...currentHyper(c.hyper), lrSchedule: schedule.kind, warmup: schedule.warmup },
     totalSteps: c.totalSteps, source: 'the checkpoint', start: state, stepOffset: c.stepOffset, fromSavedCheckpoint: true,
     trainMs: c.trainMs, history: c.history,
   });
@@ -237,8 +239,8 @@ async function predict(pixels: Uint8Array): Promise<void> {
         continue;
       }
       const p = await (await session.predictor()).predict(next, session.trainer.plan.buffers.params);
-      const { steps, hidden } = session.model;
-      post({ type: 'prediction', probabilities: p.probabilities, hidden: p.hidden, steps, units: hidden }, [p.hidden.buffer]);
+      const { steps } = session.model;
+      post({ type: 'prediction', probabilities: p.probabilities, hidden: p.hidden, steps, units: topHidden(session.model) }, [p.hidden.buffer]);
     }
   } finally {
     predicting = false;
@@ -265,13 +267,13 @@ async function handle(m: ToWorker): Promise<void> {
     case 'download': {
       if (!session) throw new UserError('there is no model to download yet: start training or load a model.');
       const bytes = await session.modelBytes();
-      post({ type: 'model-file', name: `webgpu-lstm-h${session.model.hidden}-step${session.step}.safetensors`, bytes }, [bytes.buffer]);
+      post({ type: 'model-file', name: `webgpu-lstm-h${session.model.layers.join('-')}-step${session.step}.safetensors`, bytes }, [bytes.buffer]);
       return;
     }
     case 'download-checkpoint': {
       if (!session) throw new UserError('there is no run to save yet: start training or load a model.');
       const bytes = await session.checkpointBytes();
-      post({ type: 'model-file', name: `webgpu-lstm-h${session.model.hidden}-step${session.step}.checkpoint.safetensors`, bytes }, [bytes.buffer]);
+      post({ type: 'model-file', name: `webgpu-lstm-h${session.model.layers.join('-')}-step${session.step}.checkpoint.safetensors`, bytes }, [bytes.buffer]);
       return;
     }
     case 'load-file': return loadFile(m.name, m.bytes, m.hyper);

@@ -33,10 +33,11 @@ async function main(): Promise<void> {
     oracleLosses.push(f.loss);
     adamStep(p, backward(oddModel, p, x, labels, oddBatch, f).grads, adam, defaultAdam);
   }
-  // The plan's count: one dispatch per bind group it made for a training step (the train set's gather and
-  // every group in plan.groups: one per timestep or one per sequence for the cell kernels).
+  // The plan's count: one dispatch per bind group it made for a training step (the train set's gather,
+  // every group of every layer (one per timestep or one per sequence for the cell kernels) and plan.groups).
   const { plan } = trainer;
-  const planDispatches = 1 + Object.values(plan.groups).reduce((n, g) => n + (Array.isArray(g) ? g.length : 1), 0);
+  const count = (groups: object): number => Object.values(groups).reduce((n: number, g) => n + (g === undefined ? 0 : Array.isArray(g) ? g.length : 1), 0);
+  const planDispatches = 1 + count(plan.groups) + plan.layers.reduce((n, layer) => n + count(layer.groups), 0);
   window.engineCheck = { adapter: ctx.adapter, gpuLosses, oracleLosses, dispatchesPerStep: trainer.dispatchesPerStep, scheduler: plan.scheduler, planDispatches };
   trainer.destroy();
   ctx.destroy();
