@@ -32,6 +32,8 @@ export interface BenchOptions {
   pixel: boolean;
   /** Seconds a tfjs system may take at a pixel shape before it is stopped and what it reached reported. */
   tfjsCapSec: number;
+  /** The stacked section (two layers of the main shape's H: workload.ts stackedShape); off with --no-stacked. */
+  stacked: boolean;
 }
 
 export interface HelpRequest {
@@ -64,6 +66,9 @@ Usage: npm run bench -- [flags]
   --no-pixel              skip the pixel-MNIST section: T=784 steps of I=1, H=64, B=32 (H=8, B=4 with --quick;
                           also H=128, B=100 with --sweep, not --quick), 1 warm-up + 3 timed steps (1 with --quick), ours in
                           Node and Chromium and tfjs-webgpu, of --systems
+  --no-stacked            skip the stacked section: two LSTM layers of the main shape's H (128,128 at the
+                          reference shape), ours in Node and Chromium beside tfjs-layers' stacked tf.layers.lstm
+                          on webgpu and wasm, of --systems
   --tfjs-cap S            seconds tfjs-webgpu may take at a pixel shape before it is stopped and how far it got
                           is reported (default 300; --quick 8)
   --node-adapter NAME     Node's WebGPU adapter whose name contains NAME (default: as npm run train picks)
@@ -91,6 +96,7 @@ const flags = {
   'sweep-seq': { type: 'string' },
   'sweep-systems': { type: 'string' },
   'no-pixel': { type: 'boolean' },
+  'no-stacked': { type: 'boolean' },
   'tfjs-cap': { type: 'string' },
   'node-adapter': { type: 'string' },
   timeout: { type: 'string' },
@@ -160,6 +166,7 @@ export function parseBenchArgs(argv: string[], defaultOut: string): BenchOptions
     ...(v('node-adapter') !== undefined ? { nodeAdapter: v('node-adapter') } : {}),
     timeoutSec: whole('timeout', v('timeout'), quick ? 300 : 900, 1, 86400),
     pixel: values['no-pixel'] !== true,
+    stacked: values['no-stacked'] !== true,
     tfjsCapSec: whole('tfjs-cap', v('tfjs-cap'), quick ? 8 : 300, 1, 86400),
   };
 }

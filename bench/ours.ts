@@ -6,10 +6,10 @@ import type { GpuContext } from '../src/gpu/device.ts';
 import type { ModelConfig } from '../src/train/model.ts';
 import { type Trainer, createTrainer, defaultAdam } from '../src/train/trainer.ts';
 import { type EncodeCounts, encodePhase, phases } from '../src/train/step.ts';
-import type { GpuCallCounts, RawRun, RunSpec, Shape } from './workload.ts';
+import { type GpuCallCounts, type RawRun, type RunSpec, type Shape, layersOf } from './workload.ts';
 
 export function modelOf(s: Shape): ModelConfig {
-  return { steps: s.steps, inputSize: s.input, layers: [s.hidden], classes: s.classes, forgetBias: 1.0 };
+  return { steps: s.steps, inputSize: s.input, layers: layersOf(s), classes: s.classes, forgetBias: 1.0 };
 }
 
 /** `count` images of T x I random bytes with random labels below C (a small LCG, seeded). */

@@ -97,6 +97,16 @@ export function markdownReport(res: BenchResults): string {
         ? `| ${c.batch} | ${c.steps} | ${c.hidden} | ${r.id} | ${r.capped ? '' : 'failed: '}${r.error.replace(/\|/g, '/').slice(0, 200)} | | | | |`
         : `| ${c.batch} | ${c.steps} | ${c.hidden} | ${r.id} | ${sig(r.msPerStep)} | ${sig(r.samplesPerSec)} | ${fixed(r.dispatchesPerStep, 0)} | ${fixed(r.submitsPerStep, 0)} | ${c.warmupSteps}+${c.timedSteps} |`);
     }
+    const text = Object.entries(res.pixel.ratios ?? {}).map(([k, v]) => `${k.replace('ours-chromium/', '')} ${v == null ? '- (capped or failed)' : `${sig(v)}x`}`);
+    if (text.length) lines.push('', `Samples/s of ours in Chromium over: ${text.join(', ')}.`);
+  }
+  if (res.stacked) {
+    const st = res.stacked;
+    lines.push('', `### Two LSTM layers (layers ${(st.shape.layers ?? [st.shape.hidden]).join(',')}, B=${st.shape.batch} T=${st.shape.steps} I=${st.shape.input}; tfjs: stacked tf.layers.lstm, returnSequences below the top)`, '');
+    lines.push(...header);
+    for (const r of st.records) lines.push(recordRow(r, ceilingOf(r.runtime)));
+    const text = Object.entries(st.ratios).map(([k, v]) => `${k.replace('ours-chromium/', '')} ${v == null ? '-' : `${sig(v)}x`}`);
+    if (text.length) lines.push('', `Samples/s of ours in Chromium over: ${text.join(', ')}.`);
   }
   if (res.sweep) {
     lines.push('', `### Scaling sweep${res.sweep.chart ? ` (chart: ${res.sweep.chart})` : ''}`, '');

@@ -89,7 +89,9 @@ export interface BenchResults {
   targets: Target[];
   sweep?: { batch: number[]; hidden: number[]; seq: number[]; systems: SystemId[]; records: BenchRecord[]; chart?: string };
   /** Pixel-by-pixel MNIST (T=784, I=1): each shape on each pixel system; tfjs stopped at tfjsCapSec. */
-  pixel?: { shapes: Shape[]; tfjsCapSec: number; records: BenchRecord[] };
+  pixel?: { shapes: Shape[]; tfjsCapSec: number; records: BenchRecord[]; ratios: Record<string, number | null> };
+  /** Two LSTM layers (the main shape's H twice): each stacked system once, and ours-chromium over each tfjs. */
+  stacked?: { shape: Shape; records: BenchRecord[]; ratios: Record<string, number | null> };
 }
 
 /** A tfjs run stopped at its cap, as a record: the error says how far it got, capped holds the figures. */
@@ -243,6 +245,10 @@ export function checkResults(res: unknown): string[] {
         }
       });
     }
+  }
+  if (res.stacked !== undefined) {
+    if (!isObj(res.stacked) || !Array.isArray(res.stacked.records) || !shapeOk(res.stacked.shape) || !isObj(res.stacked.ratios)) bad('stacked: shape, records or ratios missing');
+    else res.stacked.records.forEach((r: unknown, i: number) => checkRecord(r, `stacked.records[${i}]`));
   }
   if (res.sweep !== undefined) {
     if (!isObj(res.sweep) || !Array.isArray(res.sweep.records)) bad('sweep: records missing');

@@ -25,7 +25,8 @@ import {
   type TuningRecord,
 } from './results.ts';
 import {
-  type RawRun, type RunSpec, type Shape, type SystemId, flopsPerStep, pixelShapes, pixelSystems, referenceShape, sweepShapes, systems,
+  type RawRun, type RunSpec, type Shape, type SystemId, flopsPerStep, layersOf, pixelShapes, pixelSystems, referenceShape, stackedShape,
+  stackedSystems, sweepShapes, systems,
 } from './workload.ts';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -109,7 +110,7 @@ class Runner {
   async run(id: SystemId, shape: Shape, sweep = false, capSec?: number): Promise<BenchRecord> {
     const spec: RunSpec = { shape, ...stepsFor(this.o, id, sweep), lr: this.o.lr, seed: this.o.seed };
     const s = shape;
-    log(`${id}: B=${s.batch} T=${s.steps} H=${s.hidden}, ${spec.warmup} warm-up + ${spec.steps} timed steps`);
+    log(`${id}: B=${s.batch} T=${s.steps} ${s.layers ? `layers=${s.layers.join(',')}` : `H=${s.hidden}`}, ${spec.warmup} warm-up + ${spec.steps} timed steps`);
     let raw: RawRun | Failure;
     let adapter = null;
     if (systems[id].runtime === 'node') {
@@ -151,7 +152,7 @@ class Runner {
   async tuneNode(shape: Shape): Promise<TuningRecord> {
     await this.startNode();
     if (!this.node) return { runtime: 'node', adapter: null, error: (this.nodeAdapter as Failure).error };
-    const model = { steps: shape.steps, inputSize: shape.input, layers: [shape.hidden], classes: shape.classes, forgetBias: 1 };
+    const model = { steps: shape.steps, inputSize: shape.input, layers: layersOf(shape), classes: shape.classes, forgetBias: 1 };
     log(`autotuner in Node: ${schedulers.length} schedulers, then ${Object.keys(tunedKernels(defaultScheduler)).length} kernels x ${this.o.quick ? 3 : workgroupCandidates.length} workgroup sizes`);
     const run = tuneWorkgroups(this.node, model, shape.batch, syntheticSet(shape, Math.max(shape.batch, 8), 1), {
       reps: this.o.quick ? 1 : 3,
@@ -202,6 +203,7 @@ async function main(): Promise<number> {
   const ceiling: BenchResults['ceiling'] = {};
   const sweepRecords: BenchRecord[] = [];
   const pixelRecords: BenchRecord[] = [];
+  const stackedRecords: BenchRecord[] = [];
   let tuning: TuningRecord | undefined;
   try {
     // Node first, then the browser: never two measurements at once.
@@ -217,6 +219,11 @@ async function main(): Promise<number> {
     if (o.ceilingSize !== 0) {
       const c = await runner.ceilingChromium();
       if (c) ceiling.chromium = c;
+    }
+    const stackedIds = stackedSystems.filter((id) => o.systems.includes(id));
+    if (o.stacked && stackedIds.length > 0) {
+      log(`stacked: layers ${layersOf(stackedShape(o.shape)).join(',')} x ${stackedIds.length} systems`);
+      for (const id of stackedIds) stackedRecords.push(await runner.run(id, stackedShape(o.shape)));
     }
     const pixelIds = pixelSystems.filter((id) => o.systems.includes(id));
     if (o.pixel && pixelIds.length > 0) {
@@ -255,7 +262,8 @@ async function main(): Promise<number> {
     ceiling,
     ...(tuning ? { tuning } : {}),
     ratios: ratios(records),
-    ...(pixelRecords.length > 0 ? { pixel: { shapes: pixelShapes(o.quick, !!o.sweep), tfjsCapSec: o.tfjsCapSec, records: pixelRecords } } : {}),
+    ...(pixelRecords.length > 0 ? { pixel: { shapes: pixelShapes(o.quick, !!o.sweep), tfjsCapSec: o.tfjsCapSec, records: pixelRecords, ratios: ratios(pixelRecords) } } : {}),
+    ...(stackedRecords.length > 0 ? { stacked: { shape: stackedShape(o.shape), records: stackedRecords, ratios: ratios(stackedRecords) } } : {}),
     targets: targets(o.shape, records, sweepRecords, ceiling, referenceShape),
   };
   await mkdir(o.out, { recursive: true });

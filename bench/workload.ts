@@ -7,9 +7,21 @@ export interface Shape {
   batch: number;
   steps: number;
   input: number;
+  /** H of the one layer, or of the top layer of a stack. */
   hidden: number;
   classes: number;
+  /** A stack of LSTM layers, hidden sizes bottom first (its last is `hidden`); absent: one layer. */
+  layers?: number[];
 }
+
+/** The hidden sizes of a shape's layers, bottom first. */
+export const layersOf = (s: Shape): number[] => s.layers ?? [s.hidden];
+
+/** The stacked section: two layers of the main shape's H (`--layers 128,128` at the reference shape). */
+export const stackedShape = (base: Shape): Shape => ({ ...base, layers: [base.hidden, base.hidden] });
+
+/** The systems of the stacked section: ours beside tfjs-layers' stacked tf.layers.lstm on webgpu and wasm. */
+export const stackedSystems: SystemId[] = ['ours-node', 'ours-chromium', 'tfjs-webgpu', 'tfjs-wasm'];
 
 /** The reference workload: MNIST rows as a sequence, one LSTM layer of 128 units, batch 100. */
 export const referenceShape: Shape = { batch: 100, steps: 28, input: 28, hidden: 128, classes: 10 };
@@ -66,17 +78,23 @@ export const systems: Record<SystemId, SystemInfo> = {
 export const defaultSystems: SystemId[] = ['ours-node', 'ours-chromium', 'tfjs-webgpu', 'tfjs-wasm', 'tfjs-cpu'];
 
 /**
- * FLOPs of one training step, matmuls only (reference-workload.md):
- * forward T*2*B*(I+H)*4H, recurrent backward T*2*B*4H*H, weight gradients T*2*B*(I+H)*4H,
- * output layer 3*2*B*H*C. About 1.26e9 for the reference workload.
+ * FLOPs of one training step, matmuls only (reference-workload.md), summed over the layers (layer k reads
+ * I_k = I for k = 0, else H_{k-1}): forward T*2*B*(I_k+H_k)*4H_k, recurrent backward T*2*B*4H_k*H_k, weight
+ * gradients T*2*B*(I_k+H_k)*4H_k, the input gradient of a layer above the first T*2*B*4H_k*I_k; output
+ * layer 3*2*B*H*C. About 1.26e9 for the reference workload.
  */
 export function flopsPerStep(s: Shape): number {
-  const { batch: B, steps: T, input: I, hidden: H, classes: C } = s;
-  const forward = T * 2 * B * (I + H) * 4 * H;
-  const recurrentBackward = T * 2 * B * 4 * H * H;
-  const weightGradients = T * 2 * B * (I + H) * 4 * H;
-  const output = 3 * 2 * B * H * C;
-  return forward + recurrentBackward + weightGradients + output;
+  const { batch: B, steps: T, input: I, classes: C } = s;
+  const layers = layersOf(s);
+  let total = 3 * 2 * B * layers[layers.length - 1] * C;
+  layers.forEach((H, k) => {
+    const In = k === 0 ? I : layers[k - 1];
+    total += T * 2 * B * (In + H) * 4 * H; // forward
+    total += T * 2 * B * 4 * H * H; // recurrent backward
+    total += T * 2 * B * (In + H) * 4 * H; // weight gradients
+    if (k > 0) total += T * 2 * B * 4 * H * In; // input gradient
+  });
+  return total;
 }
 
 export function median(xs: readonly number[]): number {

@@ -1,6 +1,6 @@
 // The competitor: the model a TensorFlow.js user would write for the same workload, timed on one tfjs
 // backend (webgpu, wasm, cpu or webgl) in this page.
-//   tf.layers.lstm (H units, input (T, I), unitForgetBias: the forget gate starts at bias 1 like TF's
+//   tf.layers.lstm (H units, input (T, I); a stack returns sequences below the top), unitForgetBias: the forget gate starts at bias 1 like TF's
 //   BasicLSTMCell forget_bias, sigmoid recurrent activation) -> tf.layers.dense (C) -> softmax
 //   cross-entropy from logits, mean over the batch; tf.train.adam(lr) by optimizer.minimize on one fixed
 //   batch tensor. Each timed step ends by reading the loss (await cost.data()), which waits for the device.
@@ -11,7 +11,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { syntheticSet } from '../ours.ts';
-import type { GpuCallCounts, RawRun, RunSpec, TfjsProgress } from '../workload.ts';
+import { type GpuCallCounts, type RawRun, type RunSpec, type TfjsProgress, layersOf } from '../workload.ts';
 
 export type TfjsBackend = 'webgpu' | 'wasm' | 'cpu' | 'webgl';
 
@@ -45,23 +45,26 @@ export async function timeTfjs(backend: TfjsBackend, spec: RunSpec, counts: GpuC
   // Each finished step, where the runner can read it when it stops a run at its time cap.
   const progress: TfjsProgress = { warmupMs: [], stepMs: [] };
   (globalThis as { __benchProgress?: TfjsProgress }).__benchProgress = progress;
-  const { batch: B, steps: T, input: I, hidden: H, classes: C } = spec.shape;
+  const { batch: B, steps: T, input: I, classes: C } = spec.shape;
   const t0 = performance.now();
   const set = syntheticSet(spec.shape, B, spec.seed);
   const x = tf.tensor3d(Float32Array.from(set.pixels, (p) => p / 255), [B, T, I]);
   const labels = tf.tensor1d(Int32Array.from(set.labels), 'int32');
   const y = tf.tidy(() => tf.oneHot(labels, C).toFloat());
+  const stack = layersOf(spec.shape);
   const model = tf.sequential({
     layers: [
-      tf.layers.lstm({
-        units: H,
-        inputShape: [T, I],
+      // A stack as Keras builds one: every layer but the top returns its whole sequence.
+      ...stack.map((units, k) => tf.layers.lstm({
+        units,
+        ...(k === 0 ? { inputShape: [T, I] } : {}),
+        returnSequences: k < stack.length - 1,
         unitForgetBias: true,
         recurrentActivation: 'sigmoid',
         // glorot instead of Keras's orthogonal default: same speed per step, and no QR of a (H, 4H)
         // matrix at build time (tfjs warns it is slow).
         recurrentInitializer: 'glorotUniform',
-      }),
+      })),
       tf.layers.dense({ units: C }),
     ],
   });

@@ -55,6 +55,15 @@ test('FLOPs per step: two per multiply-add the oracle does in a step; about 1.26
   assert.ok(Math.abs(flopsPerStep(referenceShape) / 1e9 - 1.262) < 0.001, `about 1.26 GFLOP, got ${flopsPerStep(referenceShape)}`);
 });
 
+test('FLOPs per step of a stack: each layer on its own input width, plus the input gradient above the first', () => {
+  // By hand, B=1 T=1 I=2 layers 5,3 C=2. Layer 0 (I=2, H=5): forward 2*7*20 = 280, recurrent backward
+  // 2*20*5 = 200, weight gradients 280. Layer 1 (I=5, H=3): 2*8*12 = 192, 2*12*3 = 72, 192, input gradient
+  // 2*12*5 = 120. Head: 3*2*3*2 = 36.
+  assert.equal(flopsPerStep({ batch: 1, steps: 1, input: 2, hidden: 3, classes: 2, layers: [5, 3] }), 1372);
+  const one = { batch: 3, steps: 5, input: 7, hidden: 9, classes: 11 };
+  assert.equal(flopsPerStep({ ...one, layers: [9] }), flopsPerStep(one), 'a stack of one is the one-layer count');
+});
+
 test('step statistics: median, min, max, samples/s and GFLOP/s from the median', () => {
   assert.equal(median([3, 1, 2]), 2, 'odd count');
   assert.equal(median([4, 1, 3, 2]), 2.5, 'even count');

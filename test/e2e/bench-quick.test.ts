@@ -90,6 +90,21 @@ test('npm run bench -- --quick on a tiny config writes complete, well-formed res
       assert.ok(!tfjsPixel.error && tfjsPixel.dispatchesPerStep! > 0 && tfjsPixel.samplesPerSec! > 0, `pixel tfjs-webgpu: ${tfjsPixel.error}`);
     }
     assert.match(stdout, /### Pixel-by-pixel MNIST/, 'pixel table printed');
+    const stacked = res.stacked;
+    assert.ok(stacked, 'the stacked section is in latest.json');
+    assert.deepEqual(stacked.shape.layers, [8, 8], 'two layers of the main H');
+    assert.deepEqual(stacked.records.map((r) => [r.id, r.config.layers]),
+      [['ours-node', [8, 8]], ['ours-chromium', [8, 8]], ['tfjs-webgpu', [8, 8]], ['tfjs-wasm', [8, 8]]], 'stacked: ours and tfjs on webgpu and wasm');
+    for (const r of stacked.records) {
+      assert.equal(r.error, undefined, `stacked ${r.id} ran: ${r.error}`);
+      assert.ok(r.samplesPerSec! > 0, `stacked ${r.id}: samples/s ${r.samplesPerSec}`);
+    }
+    assert.equal(stacked.records[0].dispatchesPerStep, 14, 'ours: 5L + 4 dispatches for two layers');
+    assert.equal(stacked.records[1].info?.countedDispatchesPerStep, 14, 'WebGPU sees the same 14 dispatches in Chromium');
+    assert.ok(stacked.records[2].dispatchesPerStep! > 14, `tfjs-webgpu's stack counted: ${stacked.records[2].dispatchesPerStep}`);
+    assert.deepEqual(Object.keys(stacked.ratios).sort(), ['ours-chromium/tfjs-wasm', 'ours-chromium/tfjs-webgpu'], 'a ratio per tfjs system');
+    assert.ok(Object.values(stacked.ratios).every((v) => v! > 0), `ratios ${JSON.stringify(stacked.ratios)}`);
+    assert.match(stdout, /### Two LSTM layers \(layers 8,8/, 'stacked table printed');
     assert.deepEqual(res.sweep?.records.map((r) => [r.id, r.config.batch, r.error]), [['ours-node', 4, undefined], ['ours-node', 6, undefined]], 'sweep: the main record reused, one more shape run');
     assert.ok(files.includes('latest-sweep.svg') && res.sweep?.chart && files.includes(res.sweep.chart), `sweep chart written: ${files.join(', ')}`);
     const svg = await readFile(join(out, 'latest-sweep.svg'), 'utf8');
