@@ -1,16 +1,12 @@
-import { type KernelSpec, bytesOf, ceilDiv } from './dims.ts';
+import type { KernelSpec } from './dims.ts';
+import { gatherBatch } from './gather_batch.ts';
 
-/** gather_batch for float32 sequences (N, T, I): the same grid and outputs, the values used as given. */
+/** gather_batch for float32 sequences (N, T, I): the same grid, params and outputs; `values` in place of `images`. */
 export const gatherSequences: KernelSpec = {
+  ...gatherBatch,
   name: 'gather_sequences',
-  overrides: { WG_X: 8, WG_Y: 8 },
-  bindingBytes: (d) => ({
-    values: 4, // checked against the dataset when it is uploaded
-    dataset_labels: 4,
-    batch_index: bytesOf.perRow(d),
-    xh: bytesOf.xh(d),
-    labels: bytesOf.perRow(d),
-  }),
-  params: (d) => ({ batch: d.batch, steps: d.steps, input: d.input, hidden: d.hidden }),
-  workgroups: (d, o) => [ceilDiv(d.input + 1, o.WG_X), ceilDiv(d.steps * d.batch, o.WG_Y), 1],
+  bindingBytes: (d) => {
+    const { images, ...rest } = gatherBatch.bindingBytes(d);
+    return { values: images, ...rest };
+  },
 };

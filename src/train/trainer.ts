@@ -12,7 +12,7 @@ import { type DataOrder, type DataOrderState, createDataOrder, restoreDataOrder 
 import { initParams } from './init.ts';
 import { type LrSchedule, scheduledLr } from './lr-schedule.ts';
 import { type ModelConfig, type Tensors, packParams, unpackParams } from './model.ts';
-import { type KernelOverrides, type Plan, type Scheduler, createPlan } from './plan.ts';
+import { type DatasetOnGpu, type KernelOverrides, type Plan, type Scheduler, createPlan } from './plan.ts';
 import { createReadbackRing, readBuffer } from './readback.ts';
 import { createRng } from './rng.ts';
 import { type EncodeCounts, encodeForward, encodeTrainStep } from './step.ts';
@@ -180,6 +180,35 @@ export async function createTrainer(
     check();
   };
 
+  const datasetOf = (what: string, dataset: string): DatasetOnGpu => {
+    const data = plan.datasets[dataset];
+    if (!data) throw new Error(`${what}: no dataset ${dataset}`);
+    return data;
+  };
+
+  /** Forward passes over a whole dataset in batches of B (the last padded with its last sequence), each
+   *  batch's `bytes` of `source` copied into `readback` one after the other; the mapped copy. */
+  const forwardBatches = async (dataset: string, source: GPUBuffer, bytes: number, readback: GPUBuffer): Promise<ArrayBuffer> => {
+    const n = datasetOf('forward', dataset).set.count;
+    for (let i = 0; i < Math.ceil(n / B); i++) {
+      for (let b = 0; b < B; b++) indices[b] = Math.min(i * B + b, n - 1);
+      device.queue.writeBuffer(plan.buffers.batchIndex, 0, indices);
+      const encoder = device.createCommandEncoder({ label: `forward ${dataset} ${i}` });
+      const pass = encoder.beginComputePass({ label: 'forward' });
+      encodeForward(plan, pass, dataset, { dispatches: 0 });
+      pass.end();
+      encoder.copyBufferToBuffer(source, 0, readback, i * bytes, bytes);
+      device.queue.submit([encoder.finish()]);
+      if (i % 8 === 7) await device.queue.onSubmittedWorkDone();
+      check();
+    }
+    await readback.mapAsync(GPUMapMode.READ).catch(explain);
+    const all = readback.getMappedRange().slice(0);
+    readback.unmap();
+    check();
+    return all;
+  };
+
   return {
     plan,
     get step() { return step; },
@@ -223,60 +252,22 @@ export async function createTrainer(
     },
 
     async evaluate(dataset) {
-      const data = plan.datasets[dataset];
-      if (!data) throw new Error(`evaluate: no dataset ${dataset}`);
-      const n = data.set.count;
-      const batches = Math.ceil(n / B);
+      const n = datasetOf('evaluate', dataset).set.count;
       let readback = evalReadback.get(dataset);
       if (!readback) {
-        readback = ctx.createBuffer({ label: `${dataset} eval readback`, size: batches * statsBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+        readback = ctx.createBuffer({ label: `${dataset} eval readback`, size: Math.ceil(n / B) * statsBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
         evalReadback.set(dataset, readback);
       }
-      for (let i = 0; i < batches; i++) {
-        for (let b = 0; b < B; b++) indices[b] = Math.min(i * B + b, n - 1);
-        device.queue.writeBuffer(plan.buffers.batchIndex, 0, indices);
-        const encoder = device.createCommandEncoder({ label: `evaluate ${dataset} ${i}` });
-        const pass = encoder.beginComputePass({ label: 'forward' });
-        encodeForward(plan, pass, dataset, { dispatches: 0 });
-        pass.end();
-        encoder.copyBufferToBuffer(plan.buffers.stats, 0, readback, i * statsBytes, statsBytes);
-        device.queue.submit([encoder.finish()]);
-        if (i % 8 === 7) await device.queue.onSubmittedWorkDone();
-        check();
-      }
-      await readback.mapAsync(GPUMapMode.READ).catch(explain);
-      const all = readback.getMappedRange().slice(0);
-      readback.unmap();
-      check();
+      const all = await forwardBatches(dataset, plan.buffers.stats, statsBytes, readback);
       return { count: n, ...summarize(all, n) };
     },
 
     async logits(dataset) {
-      const data = plan.datasets[dataset];
-      if (!data) throw new Error(`logits: no dataset ${dataset}`);
-      const n = data.set.count;
-      const C = cfg.model.classes;
-      const batches = Math.ceil(n / B);
-      const batchBytes = B * C * 4;
-      const readback = ctx.createBuffer({ label: `${dataset} logits readback`, size: batches * batchBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const n = datasetOf('logits', dataset).set.count;
+      const bytes = B * cfg.model.classes * 4;
+      const readback = ctx.createBuffer({ label: `${dataset} logits readback`, size: Math.ceil(n / B) * bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
       try {
-        for (let i = 0; i < batches; i++) {
-          for (let b = 0; b < B; b++) indices[b] = Math.min(i * B + b, n - 1);
-          device.queue.writeBuffer(plan.buffers.batchIndex, 0, indices);
-          const encoder = device.createCommandEncoder({ label: `logits ${dataset} ${i}` });
-          const pass = encoder.beginComputePass({ label: 'forward' });
-          encodeForward(plan, pass, dataset, { dispatches: 0 });
-          pass.end();
-          encoder.copyBufferToBuffer(plan.buffers.logits, 0, readback, i * batchBytes, batchBytes);
-          device.queue.submit([encoder.finish()]);
-          if (i % 8 === 7) await device.queue.onSubmittedWorkDone();
-          check();
-        }
-        await readback.mapAsync(GPUMapMode.READ).catch(explain);
-        const all = new Float32Array(readback.getMappedRange().slice(0, n * C * 4));
-        readback.unmap();
-        check();
-        return all;
+        return new Float32Array(await forwardBatches(dataset, plan.buffers.logits, bytes, readback), 0, n * cfg.model.classes);
       } finally {
         readback.destroy();
       }
