@@ -57,9 +57,9 @@ function makeState(config: ModelConfig, seed = 1): TrainingState {
   };
 }
 
-/** Float32 arrays compared bit for bit (so -0 differs from 0 and every NaN payload counts). */
-function bits(t: Tensors): Record<string, number[]> {
-  return Object.fromEntries(oneLayerNames.map((n) => [n, [...new Uint32Array(t[n].buffer, t[n].byteOffset, t[n].length)]]));
+/** Every tensor, in order, as its float32 bits (so -0 differs from 0 and every NaN payload counts; names and order count too). */
+function bits(t: Tensors): [string, number[]][] {
+  return Object.entries(t).map(([n, a]) => [n, [...new Uint32Array(a.buffer, a.byteOffset, a.length)]]);
 }
 
 // ---- an independent implementation of the file layout and checksum design, to edit files and re-seal them
@@ -133,40 +133,61 @@ describe('checkpoint', () => {
     assert.equal(back.step, state.step);
     assert.deepEqual(back.dataOrder, state.dataOrder);
     for (const k of ['params', 'adamM', 'adamV'] as const) assert.deepEqual(bits(back[k]), bits(state[k]), `${k} bits differ`);
-    assert.ok(Object.is(back.params['lstm_0/kernel'][0], -0), 'lstm/kernel[0] should stay -0');
+    assert.ok(Object.is(back.params['lstm_0/kernel'][0], -0), 'lstm_0/kernel[0] should stay -0');
     assert.equal(back.params['lstm_0/kernel'][1], Math.fround(1e-45)); // the smallest denormal
     assert.deepEqual(encodeCheckpoint(back), bytes, 're-encoding the decoded state changed the bytes');
   });
 
   test('a one-layer checkpoint written before stacks (webgpu-lstm-checkpoint/1) resumes as layers [hidden]', () => {
-    // Format 1 as it was written: config with hidden, tensors lstm/*, adam/m/lstm/*, adam/v/lstm/*.
+    // Format 1 as it was written: config with hidden, tensors lstm/*, adam/m/lstm/*, adam/v/lstm/*, in the
+    // same order and over the same data; resealed by the independent implementation of the checksums above.
     const p = parseFile(bytes);
-    for (const prefix of ['', 'adam/m/', 'adam/v/']) {
-      for (const part of ['kernel', 'bias']) renameTensor(p, `${prefix}lstm_0/${part}`, `${prefix}lstm/${part}`);
-    }
+    p.header = Object.fromEntries(Object.entries(p.header).map(([n, e]) => [n.replace(/^((?:adam\/[mv]\/)?)lstm_0\//, '$1lstm/'), e]));
     metadataOf(p).format = 'webgpu-lstm-checkpoint/1';
     metadataOf(p).config = JSON.stringify({ steps: 3, inputSize: 2, hidden: 3, classes: 2, forgetBias: 1 });
     const old = reseal(p);
-    assert.ok(Object.keys(parseFile(old).header).includes('adam/v/lstm/kernel'), 'the file has format 1\'s names');
+    const v1Names = ['lstm/kernel', 'lstm/bias', 'output/kernel', 'output/bias'];
+    assert.deepEqual(Object.keys(parseFile(old).header), [...['', 'adam/m/', 'adam/v/'].flatMap((pre) => v1Names.map((n) => pre + n)), '__metadata__']);
+    assert.equal(metadataOf(parseFile(old)).format, 'webgpu-lstm-checkpoint/1');
     const back = decodeCheckpoint(old, 'old.ckpt');
     assert.deepEqual(back.config, small);
+    assert.deepEqual(back.config.layers, [3]);
+    assert.deepEqual(back.options, state.options);
     assert.deepEqual(bits(back.params), bits(state.params));
     assert.deepEqual(bits(back.adamM), bits(state.adamM));
     assert.deepEqual(bits(back.adamV), bits(state.adamV));
     assert.equal(back.step, state.step);
     assert.deepEqual(back.dataOrder, state.dataOrder);
+    // The next checkpoint of the resumed run is format 2, byte for byte the file the same state writes today.
+    assert.deepEqual(encodeCheckpoint(back), bytes);
+    // Damage to a format-1 file is caught like damage to a format-2 one.
+    const flipped = old.slice();
+    flipped[old.length - 1] ^= 1;
+    throwsUserError(() => decodeCheckpoint(flipped, 'old.ckpt'), /^old\.ckpt is corrupted .*the tensor data's checksum/);
   });
 
   test('a stack of two layers round trips, with its tensors in the documented order', () => {
     const stacked: ModelConfig = { steps: 2, inputSize: 4, layers: [5, 3], classes: 3, forgetBias: 1 };
     const s2 = makeState(stacked, 7);
     const b2 = encodeCheckpoint(s2);
-    const names = ['lstm_0/kernel', 'lstm_0/bias', 'lstm_1/kernel', 'lstm_1/bias', 'output/kernel', 'output/bias'];
-    assert.deepEqual(Object.keys(decodeSafetensors(b2, 'x').tensors), ['', 'adam/m/', 'adam/v/'].flatMap((pre) => names.map((n) => pre + n)));
+    const shapes: [string, number[]][] = [
+      ['lstm_0/kernel', [4 + 5, 20]], ['lstm_0/bias', [20]], ['lstm_1/kernel', [5 + 3, 12]], ['lstm_1/bias', [12]], ['output/kernel', [3, 3]], ['output/bias', [3]],
+    ];
+    const { tensors, metadata } = decodeSafetensors(b2, 'x');
+    assert.deepEqual(
+      Object.entries(tensors).map(([n, t]) => [n, t.shape]),
+      ['', 'adam/m/', 'adam/v/'].flatMap((pre) => shapes.map(([n, shape]) => [pre + n, shape])),
+    );
+    assert.equal(metadata.format, 'webgpu-lstm-checkpoint/2');
+    assert.equal(metadata.config, '{"steps":2,"inputSize":4,"layers":[5,3],"classes":3,"forgetBias":1}');
     const back = decodeCheckpoint(b2, 'two.ckpt');
     assert.deepEqual(back.config, stacked);
-    assert.deepEqual(bits(back.params), bits(s2.params));
-    assert.deepEqual(bits(back.adamV), bits(s2.adamV));
+    assert.deepEqual(back.options, s2.options);
+    assert.equal(back.step, s2.step);
+    assert.deepEqual(back.dataOrder, s2.dataOrder);
+    for (const k of ['params', 'adamM', 'adamV'] as const) assert.deepEqual(bits(back[k]), bits(s2[k]), `${k} bits differ`);
+    assert.deepEqual(encodeCheckpoint(back), b2, 're-encoding the decoded state changed the bytes');
+    checkResumeCompatible(back, { config: { ...stacked }, options: { ...back.options } }, 'run.ckpt');
     throwsUserError(
       () => checkResumeCompatible(back, { config: { ...stacked, layers: [5] }, options: back.options }, 'run.ckpt'),
       /^cannot resume: --layers 5 contradicts run\.ckpt \(layers 5,3\); drop the flag or pass 5,3\.$/,
@@ -272,7 +293,18 @@ describe('checkpoint', () => {
       ['layers []', (p) => setJson(p, 'config', { layers: [] }), /"config"\.layers is \[\], expected a list of 1 to 64 hidden sizes/],
       ['layers 1.5', (p) => setJson(p, 'config', { layers: [1.5] }), /"config"\.layers is \[1\.5\]/],
       ['layers a number', (p) => setJson(p, 'config', { layers: 3 }), /"config"\.layers is 3, expected a list/],
+      ['layers 0', (p) => setJson(p, 'config', { layers: 0 }), /"config"\.layers is 0, expected a list of 1 to 64 hidden sizes/],
+      ['layers a string', (p) => setJson(p, 'config', { layers: '3' }), /"config"\.layers is "3", expected a list/],
+      ['layers "3,3"', (p) => setJson(p, 'config', { layers: '3,3' }), /"config"\.layers is "3,3", expected a list/],
+      ['layers [3, "3"]', (p) => setJson(p, 'config', { layers: [3, '3'] }), /"config"\.layers is \[3,"3"\], expected/],
+      ['layers [3, -1]', (p) => setJson(p, 'config', { layers: [3, -1] }), /"config"\.layers is \[3,-1\], expected/],
+      ['layers [3, null]', (p) => setJson(p, 'config', { layers: [3, null] }), /"config"\.layers is \[3,null\], expected/],
+      ['layers null', (p) => setJson(p, 'config', { layers: null }), /"config"\.layers is null, expected/],
+      ['layers absent', (p) => setJson(p, 'config', { layers: undefined }), /"config"\.layers is undefined, expected/],
+      ['format 2 with hidden, no layers', (p) => setJson(p, 'config', { layers: undefined, hidden: 3 }), /"config"\.layers is undefined, expected a list/],
       ['layers 65 deep', (p) => setJson(p, 'config', { layers: Array(65).fill(3) }), /"config"\.layers is \[3,3,.*expected a list of 1 to 64/],
+      ['format 1 hidden 1.5', (p) => ((metadataOf(p).format = 'webgpu-lstm-checkpoint/1'), (metadataOf(p).config = JSON.stringify({ steps: 3, inputSize: 2, hidden: 1.5, classes: 2, forgetBias: 1 }))),
+        /"config"\.hidden is 1\.5, expected a whole number >= 1/],
       ['format 1 with layers, no hidden', (p) => (metadataOf(p).format = 'webgpu-lstm-checkpoint/1'), /"config"\.hidden is undefined, expected a whole number >= 1/],
       ['forgetBias "1"', (p) => setJson(p, 'config', { forgetBias: '1' }), /"config"\.forgetBias is "1", expected a finite number/],
       ['config layers [4]', (p) => setJson(p, 'config', { layers: [4] }), /tensor "lstm_0\/kernel" has shape \[5,12\], but the config in its metadata \(steps 3, inputSize 2, layers 4, classes 2\) needs \[6,16\]/],
@@ -589,7 +621,14 @@ function headerEdit(good: Uint8Array, rng: Rng): [Uint8Array, string] {
       if (meta[key] === undefined) return `${key} absent`;
       const v = JSON.parse(meta[key]) as Record<string, unknown>;
       const field = pick(rng, Object.keys(v));
-      v[field] = Array.isArray(v[field]) ? (v[field] as number[]).map((w, i) => (i === rng.int(4) ? numberNear(w) : w)) : numberNear(v[field] as number);
+      if (key === 'config' && field === 'layers') {
+        const layers = v.layers as number[];
+        v.layers = pick<unknown>(rng, [
+          layers.map((h) => numberNear(h)), [...layers, numberNear(layers[0])], layers.slice(1), [0], [1.5], 0, String(layers[0]), Array(65).fill(layers[0]),
+        ]);
+      } else {
+        v[field] = Array.isArray(v[field]) ? (v[field] as number[]).map((w, i) => (i === rng.int(4) ? numberNear(w) : w)) : numberNear(v[field] as number);
+      }
       meta[key] = JSON.stringify(v);
       return `${key}.${field} = ${JSON.stringify(v[field])}`;
     },

@@ -183,6 +183,14 @@ describe('model file', () => {
       [{ ...good, config: 'null' }, /"config"\.steps is undefined/],
       [{ ...good, config: JSON.stringify({ ...config, layers: [0] }) }, /"config"\.layers is \[0\], expected a list of 1 to 64 hidden sizes/],
       [{ ...good, config: JSON.stringify({ ...config, layers: 3 }) }, /"config"\.layers is 3, expected a list/],
+      [{ ...good, config: JSON.stringify({ ...config, layers: 0 }) }, /"config"\.layers is 0, expected a list of 1 to 64 hidden sizes, each a whole number >= 1/],
+      [{ ...good, config: JSON.stringify({ ...config, layers: [] }) }, /"config"\.layers is \[\], expected a list of 1 to 64 hidden sizes/],
+      [{ ...good, config: JSON.stringify({ ...config, layers: [1.5] }) }, /"config"\.layers is \[1\.5\], expected/],
+      [{ ...good, config: JSON.stringify({ ...config, layers: '3' }) }, /"config"\.layers is "3", expected a list/],
+      [{ ...good, config: JSON.stringify({ ...config, layers: [3, '3'] }) }, /"config"\.layers is \[3,"3"\], expected/],
+      [{ ...good, config: JSON.stringify({ ...config, layers: Array(65).fill(3) }) }, /"config"\.layers is \[3(,3){64}\], expected a list of 1 to 64/],
+      [{ ...good, config: JSON.stringify({ ...config, layers: undefined, hidden: 3 }) }, /"config"\.layers is undefined, expected a list/],
+      [{ ...good, format: 'webgpu-lstm/1', config: JSON.stringify({ ...config, layers: undefined, hidden: 0 }) }, /"config"\.hidden is 0, expected a whole number >= 1/],
       [{ ...good, format: 'webgpu-lstm/1' }, /"config"\.hidden is undefined, expected a whole number >= 1/],
       [{ ...good, config: JSON.stringify({ ...config, forgetBias: '1' }) }, /"config"\.forgetBias is "1"/],
     ];
@@ -221,6 +229,26 @@ describe('model file', () => {
     const back = loadModelBytes(bytes, 'm');
     assert.deepEqual(back.config, stacked);
     assert.deepEqual(back.params, p);
+    assert.deepEqual(Object.keys(back.params), Object.keys(sh));
+    assert.equal(back.metadata.format, 'webgpu-lstm/2');
+  });
+
+  test('a stacked file whose config says layers [5, 3] but lacks lstm_1/kernel is refused naming it', () => {
+    const stacked: ModelConfig = { steps: 2, inputSize: 4, layers: [5, 3], classes: 3, forgetBias: 1 };
+    const sh = tensorShapes(stacked);
+    const all = Object.fromEntries(Object.keys(sh).map((n, k) => [n, { shape: sh[n], data: Float32Array.from({ length: tensorSize(sh[n]) }, (_, i) => k * 100 + i) }]));
+    const meta = { format: 'webgpu-lstm/2', gate_order: 'i,j,f,o', config: JSON.stringify(stacked) };
+    assert.deepEqual(loadModelBytes(encodeSafetensors(all, meta), 'm').config, stacked); // complete, it loads
+    const { 'lstm_1/kernel': _dropped, ...without } = all;
+    throwsUserError(
+      () => loadModelBytes(encodeSafetensors(without, meta), 'deep.safetensors'),
+      /^deep\.safetensors: tensor "lstm_1\/kernel" is missing \(expected shape \[8,12\]\)\. Pass a model saved by `npm run train -- --out FILE`\.$/,
+    );
+    // The top layer's tensors under the old one-layer name are no substitute.
+    throwsUserError(
+      () => loadModelBytes(encodeSafetensors({ ...without, 'lstm/kernel': all['lstm_1/kernel'] }, meta), 'deep.safetensors'),
+      /tensor "lstm_1\/kernel" is missing/,
+    );
   });
 
   test('a one-layer file written before stacks (webgpu-lstm/1: config.hidden, lstm/kernel) loads as layers [hidden], lstm_0/*', () => {
@@ -238,5 +266,20 @@ describe('model file', () => {
     assert.deepEqual(back.params['lstm_0/bias'], v1['lstm/bias'].data);
     assert.deepEqual(back.params['output/kernel'], v1['output/kernel'].data);
     assert.deepEqual(back.params['output/bias'], v1['output/bias'].data);
+    assert.deepEqual(Object.keys(back.params), ['lstm_0/kernel', 'lstm_0/bias', 'output/kernel', 'output/bias']);
+    assert.equal(back.metadata.format, 'webgpu-lstm/1');
+    // Saved again, it is a format-2 file with format 2's names and config, holding the same values.
+    const again = decodeSafetensors(saveModelBytes(back.config, back.params, {}), 'new.safetensors');
+    assert.equal(again.metadata.format, 'webgpu-lstm/2');
+    assert.equal(again.metadata.config, '{"steps":3,"inputSize":2,"layers":[3],"classes":4,"forgetBias":1}');
+    assert.deepEqual(Object.keys(again.tensors), ['lstm_0/kernel', 'lstm_0/bias', 'output/kernel', 'output/bias']);
+    assert.deepEqual(again.tensors['lstm_0/kernel'].data, v1['lstm/kernel'].data);
+    // Format 1's checks still hold: a misshapen tensor is named as the file names it, a missing one as it loads.
+    throwsUserError(
+      () => loadModelBytes(encodeSafetensors({ ...v1, 'lstm/bias': { shape: [2, 6], data: v1['lstm/bias'].data } }, old), 'old.safetensors'),
+      /^old\.safetensors: tensor "lstm\/bias" has shape \[2,6\], expected \[12\]/,
+    );
+    const { 'lstm/bias': _bias, ...noBias } = v1;
+    throwsUserError(() => loadModelBytes(encodeSafetensors(noBias, old), 'old.safetensors'), /tensor "lstm_0\/bias" is missing \(expected shape \[12\]\)/);
   });
 });
