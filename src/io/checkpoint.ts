@@ -24,7 +24,7 @@
 // a state only when all of it holds.
 
 import { type ModelConfig, type Tensors, tensorShapes, tensorSize } from '../train/model.ts';
-import { type FormatVersion, configFrom, configJson, configProblem, currentTensorName } from './model-config.ts';
+import { type FormatVersion, configFrom, configJson, configProblem, tensorsByCurrentName } from './model-config.ts';
 import type { DataOrderState } from '../train/data-order.ts';
 import { type Task, defaultTask, sameTask, taskFlags, taskFromMetadata, taskMetadata } from '../data/tasks.ts';
 import { type LrSchedule, constantSchedule, scheduleProblem } from '../train/lr-schedule.ts';
@@ -194,7 +194,8 @@ export function decodeCheckpoint(bytes: Uint8Array, fileName: string): TrainingS
 
   const shapes = tensorShapes(config);
   // Tensors by their format-2 names (a format-1 file's lstm/kernel is lstm_0/kernel).
-  const stored = new Map(Object.keys(tensors).map((n) => [currentTensorName(n, version), n]));
+  const stored = tensorsByCurrentName(Object.keys(tensors), version);
+  if ('problem' in stored) return fail(stored.problem as string);
   const expected = new Map<string, string>();
   for (const [, prefix] of groups) for (const name of Object.keys(shapes)) expected.set(prefix + name, name);
   const found: Record<string, NamedTensor> = {};
@@ -209,7 +210,7 @@ export function decodeCheckpoint(bytes: Uint8Array, fileName: string): TrainingS
     const bad = valuesProblem(full, t.data);
     if (bad !== undefined) fail(bad);
   }
-  const unexpected = Object.keys(tensors).filter((n) => !expected.has(currentTensorName(n, version)));
+  const unexpected = [...stored].filter(([current]) => !expected.has(current)).map(([, n]) => n);
   if (unexpected.length > 0) fail(`unexpected tensors ${unexpected.map((n) => `"${n}"`).join(', ')}`);
 
   const pick = (prefix: string): Tensors => Object.fromEntries(Object.keys(shapes).map((n) => [n, found[prefix + n].data]));

@@ -45,3 +45,18 @@ export function configFrom(v: Record<string, unknown>, version: FormatVersion): 
 /** A format-1 tensor name in format 2 (lstm/kernel is layer 0's); other names are the same in both. */
 export const currentTensorName = (name: string, version: FormatVersion): string =>
   version === 1 ? name.replace(/^((?:adam\/[mv]\/)?)lstm\//, '$1lstm_0/') : name;
+
+/**
+ * The stored tensor names by their format-2 names, or a problem. A format-1 file names its one layer lstm/...;
+ * a format-2 name such as lstm_0/kernel in it is refused (it would collide with lstm/kernel, or pass a
+ * mislabeled file as format 1).
+ */
+export function tensorsByCurrentName(names: string[], version: FormatVersion): Map<string, string> | { problem: string } {
+  if (version === 1) {
+    const misnamed = names.filter((n) => /^(?:adam\/[mv]\/)?lstm_[0-9]+\//.test(n));
+    if (misnamed.length > 0) {
+      return { problem: `tensor "${misnamed[0]}" has a format-2 name, but the file says format 1, whose one layer is named lstm/kernel and lstm/bias` };
+    }
+  }
+  return new Map(names.map((n) => [currentTensorName(n, version), n]));
+}

@@ -4,7 +4,7 @@
 
 import { type Task, defaultTask, taskFromMetadata, taskMetadata } from '../data/tasks.ts';
 import { type ModelConfig, type Tensors, tensorShapes, tensorSize } from '../train/model.ts';
-import { type FormatVersion, configFrom, configJson, configProblem, currentTensorName } from './model-config.ts';
+import { type FormatVersion, configFrom, configJson, configProblem, tensorsByCurrentName } from './model-config.ts';
 import { UserError } from '../user-error.ts';
 import { type NamedTensor, decodeSafetensors, encodeSafetensors } from './safetensors.ts';
 
@@ -47,7 +47,9 @@ export function loadModelBytes(
   const task = taskFromMetadata(metadata);
   if ('problem' in task) fail(task.problem);
   const shapes = tensorShapes(config);
-  const byName = new Map(Object.entries(tensors).map(([name, t]) => [currentTensorName(name, version), { name, t }]));
+  const stored = tensorsByCurrentName(Object.keys(tensors), version);
+  if ('problem' in stored) return fail(stored.problem as string);
+  const byName = new Map([...stored].map(([current, name]) => [current, { name, t: tensors[name] }]));
   const params: Tensors = {};
   for (const [name, shape] of Object.entries(shapes)) {
     const found = byName.get(name);

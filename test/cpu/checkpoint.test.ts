@@ -163,7 +163,12 @@ describe('checkpoint', () => {
     // Damage to a format-1 file is caught like damage to a format-2 one.
     const flipped = old.slice();
     flipped[old.length - 1] ^= 1;
-    throwsUserError(() => decodeCheckpoint(flipped, 'old.ckpt'), /^old\.ckpt is corrupted .*the tensor data's checksum/);
+    throwsUserError(() => decodeCheckpoint(flipped, 'old.ckpt'), /^old\.ckpt is corrupted .*the tensor data's checksum/);    // A format-2 name in a format-1 checkpoint is refused rather than mapped onto lstm/... (one would be dropped).
+    const misnamed = parseFile(bytes);
+    misnamed.header = Object.fromEntries(Object.entries(misnamed.header).map(([n, e]) => [n === 'adam/m/lstm_0/bias' ? n : n.replace(/^((?:adam\/[mv]\/)?)lstm_0\//, '$1lstm/'), e]));
+    metadataOf(misnamed).format = 'webgpu-lstm-checkpoint/1';
+    metadataOf(misnamed).config = JSON.stringify({ steps: 3, inputSize: 2, hidden: 3, classes: 2, forgetBias: 1 });
+    throwsUserError(() => decodeCheckpoint(reseal(misnamed), 'old.ckpt'), /tensor "adam\/m\/lstm_0\/bias" has a format-2 name, but the file says format 1/);
   });
 
   test('a stack of two layers round trips, with its tensors in the documented order', () => {

@@ -280,6 +280,16 @@ describe('model file', () => {
       /^old\.safetensors: tensor "lstm\/bias" has shape \[2,6\], expected \[12\]/,
     );
     const { 'lstm/bias': _bias, ...noBias } = v1;
-    throwsUserError(() => loadModelBytes(encodeSafetensors(noBias, old), 'old.safetensors'), /tensor "lstm_0\/bias" is missing \(expected shape \[12\]\)/);
+    throwsUserError(() => loadModelBytes(encodeSafetensors(noBias, old), 'old.safetensors'), /tensor "lstm_0\/bias" is missing \(expected shape \[12\]\)/);    // A format-2 name in a format-1 file is refused: beside lstm/kernel it would silently replace one of the two,
+    // and alone it would pass a mislabeled file.
+    throwsUserError(
+      () => loadModelBytes(encodeSafetensors({ ...v1, 'lstm_0/kernel': v1['lstm/kernel'] }, old), 'old.safetensors'),
+      /tensor "lstm_0\/kernel" has a format-2 name, but the file says format 1/,
+    );
+    const { 'lstm/kernel': kernel, ...noKernel } = v1;
+    throwsUserError(
+      () => loadModelBytes(encodeSafetensors({ 'lstm_0/kernel': kernel, ...noKernel }, old), 'old.safetensors'),
+      /tensor "lstm_0\/kernel" has a format-2 name, but the file says format 1/,
+    );
   });
 });
