@@ -65,7 +65,7 @@ export function matmulWorkgroups(d: MatmulDims, t: MatmulTile): [number, number,
 /** The LSTM sizes that make lstm_weight_grad compute c (m x n) = a^T b: rows k, width m = I+H+1, 4H = n. */
 export function weightGradDims(d: MatmulDims): Dims {
   const hidden = d.n / 4;
-  return { batch: d.k, steps: 1, input: d.m - hidden - 1, hidden, classes: 1, forgetBias: 0, params: d.m * d.n, above: 0 };
+  return { batch: d.k, steps: 1, input: d.m - hidden - 1, hidden, classes: 1, forgetBias: 0, params: d.m * d.n, above: 0, headSteps: 1, tokens: false };
 }
 
 /** A GEMM pipeline and its buffers for one shape, ready to dispatch with any of its tiles. */

@@ -1,7 +1,9 @@
 // lstm_cell_backward: one timestep t of backpropagation through time, fused (runs for t = T-1 down to 0),
 // with an 8 batch rows x 4 units register block per invocation.
-//   dh_t[b, u] = sum_c dlogits[b, c] * w_out[u, c]                        t = T-1 (from the output layer)
-//   dh_t[b, u] = sum_g da_{t+1}[b, g] * w[I + u, g]                        t < T-1 (from the next step)
+//   dh_t[b, u] = sum_c dlogits[r, c] * w_out[u, c]                        t >= T-S (from the output layer)
+//   dh_t[b, u] += sum_g da_{t+1}[b, g] * w[I + u, g]                       t < T-1 (from the next step)
+// The head reads the last S = head_steps steps (S = 1: h_T only; S = T: every step, a language model);
+// row r = (t - (T - S))*B + b of dlogits belongs to step t.
 // In a stack, a layer below the top (from_above = 1) takes dh from the layer above instead of the head:
 //   dh_t[b, u] = dh_in[t, b, u] (+ the recurrent term for t < T-1)          dh_in: (T, B, H), dx of the layer above
 // (the top layer has from_above = 0 and dh_in is a placeholder).
@@ -30,12 +32,13 @@ struct Params {
   t: u32,         // this dispatch's first timestep (the highest)
   count: u32,     // timesteps this dispatch runs, t down to t - count + 1
   from_above: u32,  // 1: dh_in holds dh from the layer above at every step; 0: the top layer (dh from the head)
+  head_steps: u32,  // S: the head's steps (1 or T), for the top layer
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> w: array<vec4<f32>>;         // (I+H+1, 4H) lstm block, as (I+H+1, H) vec4
 @group(0) @binding(2) var<storage, read> w_out: array<f32>;           // (H+1, C) output block
-@group(0) @binding(3) var<storage, read> dlogits: array<f32>;         // (B, C)
+@group(0) @binding(3) var<storage, read> dlogits: array<f32>;         // (S*B, C)
 @group(0) @binding(4) var<storage, read> gates: array<f32>;           // (T, B, 4H) activated i, j, f, o
 @group(0) @binding(5) var<storage, read> cs: array<f32>;              // (T+1, B, H)
 @group(0) @binding(6) var<storage, read_write> dgates: array<vec4<f32>>;  // (T, B, 4H) as (T, B, H) vec4
@@ -53,16 +56,17 @@ fn tanh_stable(x: f32) -> f32 {
 // Scalar store into the vec4 view of dgates: element e is component e % 4 of vec4 e / 4.
 fn store_dgate(e: u32, v: f32) { dgates[e >> 2u][e & 3u] = v; }
 
-// dh of batch row b from the output layer (t = T-1), for units u0.. (units past H repeat unit H-1).
-fn dh_last(b: u32, u0: u32) -> vec4<f32> {
+// dh of batch row b from the output layer at step t >= T-S, for units u0.. (units past H repeat unit H-1).
+fn dh_head(t: u32, b: u32, u0: u32) -> vec4<f32> {
   let C = params.classes;
   let H = params.hidden;
   let u1 = min(u0 + 1u, H - 1u);
   let u2 = min(u0 + 2u, H - 1u);
   let u3 = min(u0 + 3u, H - 1u);
+  let r = (t + params.head_steps - params.steps) * params.batch + b;
   var dh: vec4<f32>;
   for (var c = 0u; c < C; c++) {
-    dh += dlogits[b * C + c] * vec4<f32>(w_out[u0 * C + c], w_out[u1 * C + c], w_out[u2 * C + c], w_out[u3 * C + c]);
+    dh += dlogits[r * C + c] * vec4<f32>(w_out[u0 * C + c], w_out[u1 * C + c], w_out[u2 * C + c], w_out[u3 * C + c]);
   }
   return dh;
 }
@@ -131,15 +135,15 @@ fn cell_block(t: u32, u0: u32, b0: u32) {
     dh5 = dh_above(t, b5, u0);
     dh6 = dh_above(t, b6, u0);
     dh7 = dh_above(t, b7, u0);
-  } else if (t + 1u == params.steps) {
-    dh0 = dh_last(b0, u0);
-    dh1 = dh_last(b1, u0);
-    dh2 = dh_last(b2, u0);
-    dh3 = dh_last(b3, u0);
-    dh4 = dh_last(b4, u0);
-    dh5 = dh_last(b5, u0);
-    dh6 = dh_last(b6, u0);
-    dh7 = dh_last(b7, u0);
+  } else if (t + params.head_steps >= params.steps) {
+    dh0 = dh_head(t, b0, u0);
+    dh1 = dh_head(t, b1, u0);
+    dh2 = dh_head(t, b2, u0);
+    dh3 = dh_head(t, b3, u0);
+    dh4 = dh_head(t, b4, u0);
+    dh5 = dh_head(t, b5, u0);
+    dh6 = dh_head(t, b6, u0);
+    dh7 = dh_head(t, b7, u0);
   }
   if (t + 1u < params.steps) {
     // Offsets in vec4: a row of 4H floats is H vec4.

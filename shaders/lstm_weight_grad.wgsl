@@ -9,12 +9,15 @@
 // written out, not looped over: some drivers (SwiftShader) do not unroll loops and keep a looped-over array
 // in memory.
 // The T*B reduction stays whole in each invocation: deterministic, no barriers, no atomics.
-// Geometry: one invocation per (column quads q0 = 2*gid.x, q0+1 < H, block of 8 k-rows k0 = 8*gid.y).
+// A token layer (first_row = I) starts at k = I: its input columns are unused, and embedding_grad writes
+// its W_x rows by token instead.
+// Geometry: one invocation per (column quads q0 = 2*gid.x, q0+1 < H, block of 8 k-rows k0 = first_row + 8*gid.y).
 
 struct Params {
   rows: u32,      // T*B
   input: u32,     // I
   hidden: u32,    // H
+  first_row: u32, // 0, or I for a token layer
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -38,7 +41,7 @@ fn lstm_weight_grad(@builtin(global_invocation_id) gid: vec3<u32>) {
   let q0 = 2u * gid.x;
   let H = params.hidden;
   let width = params.input + H + 1u;
-  let k0 = gid.y * 8u;
+  let k0 = params.first_row + gid.y * 8u;
   if (q0 >= H || k0 >= width) { return; }
   // Past the edges the last quad and k-row repeat; computed, never written.
   let q1 = min(q0 + 1u, H - 1u);

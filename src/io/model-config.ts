@@ -1,6 +1,7 @@
 // The model description as files store it: the metadata "config" JSON of model files and checkpoints, and
 // the tensor names of the formats before stacks.
 //   format 2 (webgpu-lstm/2, webgpu-lstm-checkpoint/2): {"steps","inputSize","layers":[H_0, ...],"classes","forgetBias"},
+//     and for a language model "input":"tokens","outputs":"every" (absent: "values", "last");
 //     tensors lstm_0/kernel, lstm_0/bias, ..., output/kernel, output/bias (model.ts)
 //   format 1 (webgpu-lstm/1, webgpu-lstm-checkpoint/1): one layer, {"steps","inputSize","hidden","classes","forgetBias"},
 //     tensors lstm/kernel, lstm/bias, output/kernel, output/bias; read as format 2 with layers [hidden].
@@ -16,7 +17,10 @@ const show = (v: unknown): string => (typeof v === 'number' || v === undefined ?
 
 /** The config JSON as format 2 writes it (this key order). */
 export function configJson(m: ModelConfig): string {
-  return JSON.stringify({ steps: m.steps, inputSize: m.inputSize, layers: m.layers, classes: m.classes, forgetBias: m.forgetBias });
+  return JSON.stringify({
+    steps: m.steps, inputSize: m.inputSize, layers: m.layers, classes: m.classes, forgetBias: m.forgetBias,
+    ...(m.input && m.input !== 'values' ? { input: m.input } : {}), ...(m.outputs && m.outputs !== 'last' ? { outputs: m.outputs } : {}),
+  });
 }
 
 /** What is wrong with a parsed config object of this format version, or undefined. */
@@ -33,13 +37,19 @@ export function configProblem(v: Record<string, unknown>, version: FormatVersion
     }
   }
   if (typeof v.forgetBias !== 'number' || !Number.isFinite(v.forgetBias)) return `"config".forgetBias is ${show(v.forgetBias)}, expected a finite number`;
+  if (v.input !== undefined && v.input !== 'values' && v.input !== 'tokens') return `"config".input is ${show(v.input)}, expected "values" or "tokens"`;
+  if (v.outputs !== undefined && v.outputs !== 'last' && v.outputs !== 'every') return `"config".outputs is ${show(v.outputs)}, expected "last" or "every"`;
+  if (v.input === 'tokens' && (v.inputSize as number) > 256) return `"config".inputSize is ${show(v.inputSize)}, over the 256 symbols a token input holds`;
   return undefined;
 }
 
 /** A config object that passed configProblem, as a ModelConfig. */
 export function configFrom(v: Record<string, unknown>, version: FormatVersion): ModelConfig {
   const layers = version === 1 ? [v.hidden as number] : [...(v.layers as number[])];
-  return { steps: v.steps as number, inputSize: v.inputSize as number, layers, classes: v.classes as number, forgetBias: v.forgetBias as number };
+  return {
+    steps: v.steps as number, inputSize: v.inputSize as number, layers, classes: v.classes as number, forgetBias: v.forgetBias as number,
+    ...(v.input === 'tokens' ? { input: 'tokens' as const } : {}), ...(v.outputs === 'every' ? { outputs: 'every' as const } : {}),
+  };
 }
 
 /** A format-1 tensor name in format 2 (lstm/kernel is layer 0's); other names are the same in both. */

@@ -11,6 +11,10 @@ export interface Dims {
   params: number;
   /** H of the layer above this one; 0 for the top layer (the head reads it). */
   above: number;
+  /** S: the steps the head reads: 1 (h_T, a classifier) or T (every step, a language model). */
+  headSteps: number;
+  /** Layer 0 reads tokens (symbols below I, one-hot in the equations) rather than I values per step. */
+  tokens: boolean;
 }
 
 export type Overrides = Record<string, number>;
@@ -59,9 +63,15 @@ export const bytesOf = {
   layerBlock: (d: Dims): number => xhWidth(d) * 4 * d.hidden * f32Bytes,
   /** (H+1, C) the head's block. */
   outputBlock: (d: Dims): number => (d.hidden + 1) * d.classes * f32Bytes,
-  /** (B, C) logits and their gradient. */
-  logits: (d: Dims): number => d.batch * d.classes * f32Bytes,
-  /** (B) u32 labels or image numbers. */
+  /** (S*B, C) logits and their gradient: one row per batch row and head step. */
+  logits: (d: Dims): number => d.headSteps * d.batch * d.classes * f32Bytes,
+  /** (S*B) u32 labels, one per head row. */
+  labels: (d: Dims): number => d.headSteps * d.batch * 4,
+  /** (S*B, 2) loss and correct, per head row. */
+  stats: (d: Dims): number => d.headSteps * d.batch * 2 * f32Bytes,
+  /** (T*B) u32 tokens of a token layer's input. */
+  tokens: (d: Dims): number => d.steps * d.batch * 4,
+  /** (B) u32 image (or window) numbers. */
   perRow: (d: Dims): number => d.batch * 4,
   /** (T+1, B, H + H_above + 1): the layer above's xh, which this layer's forward cell writes x into. */
   xhAbove: (d: Dims): number => (d.above > 0 ? (d.steps + 1) * d.batch * (d.hidden + d.above + 1) * f32Bytes : placeholderBytes),

@@ -21,7 +21,7 @@ export const lstmCellBackward: KernelSpec<{ t: number }> = {
   name: 'lstm_cell_backward',
   overrides: { WG_X: 4, WG_Y: 4 },
   bindingBytes,
-  params: (d, { t }) => ({ batch: d.batch, steps: d.steps, input: d.input, hidden: d.hidden, classes: d.classes, t, count: 1, from_above: fromAbove(d) }),
+  params: (d, { t }) => ({ batch: d.batch, steps: d.steps, input: d.input, hidden: d.hidden, classes: d.classes, t, count: 1, from_above: fromAbove(d), head_steps: d.headSteps }),
   workgroups: (d, o) => [ceilDiv(ceilDiv(d.hidden, unitsPerInvocation), o.WG_X), ceilDiv(ceilDiv(d.batch, rowsPerInvocation), o.WG_Y), 1],
 };
 
@@ -34,6 +34,6 @@ export const lstmSequenceBackward: KernelSpec = {
   shader: 'lstm_cell_backward',
   overrides: { WG_X: 32, WG_Y: 1 },
   bindingBytes,
-  params: (d) => ({ batch: d.batch, steps: d.steps, input: d.input, hidden: d.hidden, classes: d.classes, t: d.steps - 1, count: d.steps, from_above: fromAbove(d) }),
+  params: (d) => ({ batch: d.batch, steps: d.steps, input: d.input, hidden: d.hidden, classes: d.classes, t: d.steps - 1, count: d.steps, from_above: fromAbove(d), head_steps: d.headSteps }),
   workgroups: (d, o) => [1, ceilDiv(ceilDiv(d.batch, rowsPerInvocation), o.WG_Y), 1],
 };

@@ -8,6 +8,6 @@ export const outputWeightGrad: KernelSpec = {
     dlogits: bytesOf.logits(d),
     dw_out: bytesOf.outputBlock(d),
   }),
-  params: (d) => ({ batch: d.batch, steps: d.steps, input: d.input, hidden: d.hidden, classes: d.classes }),
+  params: (d) => ({ batch: d.batch, steps: d.steps, input: d.input, hidden: d.hidden, classes: d.classes, head_steps: d.headSteps }),
   workgroups: (d, o) => [ceilDiv(d.classes, o.WG_X), ceilDiv(d.hidden + 1, o.WG_Y), 1],
 };

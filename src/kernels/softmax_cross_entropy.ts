@@ -1,4 +1,4 @@
-import { type KernelSpec, bytesOf, ceilDiv, f32Bytes } from './dims.ts';
+import { type KernelSpec, bytesOf, ceilDiv } from './dims.ts';
 
 export const softmaxCrossEntropy: KernelSpec = {
   name: 'softmax_cross_entropy',
@@ -6,11 +6,11 @@ export const softmaxCrossEntropy: KernelSpec = {
   bindingBytes: (d) => ({
     xh: bytesOf.xh(d),
     w_out: bytesOf.outputBlock(d),
-    labels: bytesOf.perRow(d),
+    labels: bytesOf.labels(d),
     logits: bytesOf.logits(d),
     dlogits: bytesOf.logits(d),
-    stats: d.batch * 2 * f32Bytes,
+    stats: bytesOf.stats(d),
   }),
-  params: (d) => ({ batch: d.batch, steps: d.steps, input: d.input, hidden: d.hidden, classes: d.classes }),
-  workgroups: (d, o) => [ceilDiv(d.batch, o.WG_X), 1, 1],
+  params: (d) => ({ batch: d.batch, steps: d.steps, input: d.input, hidden: d.hidden, classes: d.classes, head_steps: d.headSteps }),
+  workgroups: (d, o) => [ceilDiv(d.headSteps * d.batch, o.WG_X), 1, 1],
 };

@@ -51,14 +51,20 @@ function check(m: LmConfig, p: StackParams, tokens: ArrayLike<number>, targets: 
   checkLabels(targets, n, m.vocab);
 }
 
-/** tokens and targets: T*B symbols each, in (t, b) order (targets are usually the tokens one step on). */
-export function lmForward(m: LmConfig, p: StackParams, tokens: ArrayLike<number>, targets: ArrayLike<number>, batch: number): LmForward {
+/**
+ * tokens and targets: T*B symbols each, in (t, b) order (targets are usually the tokens one step on).
+ * `init`: per layer the (h_0, c_0) a stateful run carries in from its previous window (its gradient stops
+ * there: truncated BPTT); zero when absent.
+ */
+export function lmForward(
+  m: LmConfig, p: StackParams, tokens: ArrayLike<number>, targets: ArrayLike<number>, batch: number, init?: { h: ArrayLike<number>; c: ArrayLike<number> }[],
+): LmForward {
   check(m, p, tokens, targets, batch);
   const x = oneHot(tokens, m.vocab);
   const layers: LayerForward[] = [];
   let input = x;
   m.layers.forEach((H, k) => {
-    const f = layerForward(shapeOf(m, batch, k), p.layers[k].kernel, p.layers[k].bias, m.forgetBias, input);
+    const f = layerForward(shapeOf(m, batch, k), p.layers[k].kernel, p.layers[k].bias, m.forgetBias, input, init?.[k]);
     layers.push(f);
     input = f.h.subarray(batch * H); // h_1..h_T: (T, B, H), the next layer's input
   });

@@ -99,13 +99,20 @@ function checkInputs(m: ModelConfig, p: Tensors<Float64Array>, x: Float64Array, 
 }
 
 /** One LSTM layer over the sequence x (T, B, I) with kernel W (I+H, 4H) and bias b (4H). */
-export function layerForward(s: LayerShape, W: Float64Array, bias: Float64Array, forgetBias: number, x: Float64Array): LayerForward {
+/** `init`: the state (h_0, c_0), each (B, H), a stateful run carries in; zero when absent. */
+export function layerForward(
+  s: LayerShape, W: Float64Array, bias: Float64Array, forgetBias: number, x: Float64Array, init?: { h: ArrayLike<number>; c: ArrayLike<number> },
+): LayerForward {
   const { steps: T, batch: B, input: I, hidden: H } = s;
   const G = 4 * H;
   const xw = new Float64Array(T * B * G);
   const gates = new Float64Array(T * B * G);
   const c = new Float64Array((T + 1) * B * H);
   const h = new Float64Array((T + 1) * B * H);
+  if (init) {
+    c.set(Array.from(init.c));
+    h.set(Array.from(init.h));
+  }
   const a = new Float64Array(G);
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) {

@@ -2,7 +2,7 @@
 // else the autotuner (tuner.ts) within firstUseBudgetMs, saved to the caller's cache (a JSON file in Node:
 // src/cli/tuning-cache.ts; IndexedDB in the page: src/app/tuning-store.ts). A cache is only a shortcut: one
 // that cannot be read or written costs a tuning, never a run; a tuning that fails leaves the defaults.
-import type { ImageSet } from '../data/dataset.ts';
+import type { Dataset } from '../data/dataset.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import type { ModelConfig } from './model.ts';
 import type { PlanTuning } from './plan.ts';
@@ -37,7 +37,7 @@ export interface FirstUseOptions {
 
 /** The scheduler and workgroup sizes for plans of `model` at `batch` on this device. Throws the device's
  *  failure when it is lost, and the abort's reason when stopped. */
-export async function tuneAtFirstUse(ctx: GpuContext, model: ModelConfig, batch: number, sample: ImageSet, o: FirstUseOptions): Promise<TuningOutcome> {
+export async function tuneAtFirstUse(ctx: GpuContext, model: ModelConfig, batch: number, sample: Dataset, o: FirstUseOptions): Promise<TuningOutcome> {
   if (o.when === 'off') return { source: 'off' };
   const record = o.when === 'force' ? undefined : await o.cache.load(tuningKey(ctx.adapter, model, batch));
   if (record) return { source: 'cache', record };

@@ -1,6 +1,9 @@
 // The LSTM classifier's configuration and its named parameter tensors: a stack of LSTM layers and a
 // dense + softmax head on the top layer's last h.
 //
+// A language model (input 'tokens', outputs 'every') reads one symbol per step, x_t = onehot(token_t), and
+// puts the head on every step: logits_t = h_t . W_out + b_out, loss = mean over B*T (reference/lstm-lm.ts).
+//
 // TensorFlow BasicLSTMCell semantics per layer k (gate order i, j, f, o; forget bias added in the forward pass):
 //   [i, j, f, o] = split([x_t, h_{t-1}] . W_k + b_k, 4)        W_k: (I_k+H_k, 4H_k), b_k: (4H_k)
 //   c_t = c_{t-1} * sigmoid(f + forgetBias) + sigmoid(i) * tanh(j)
@@ -22,6 +25,22 @@ export interface ModelConfig {
   classes: number;
   /** Added to the forget gate's pre-activation in the forward pass (TF BasicLSTMCell: 1.0). */
   forgetBias: number;
+  /** What layer 0 reads at each step: 'values' (absent: the default) inputSize numbers; 'tokens' one symbol
+   *  below inputSize (the vocabulary), one-hot in the equations, so its input projection is row x_t of W_x. */
+  input?: 'values' | 'tokens';
+  /** Where the head reads: 'last' (absent: the default) h_T, one label per sequence (a classifier);
+   *  'every' h_t at every step, one label per step, the loss averaged over B*T (a language model). */
+  outputs?: 'last' | 'every';
+}
+
+/** Layer 0 reads symbols (a language model's input). */
+export const readsTokens = (m: ModelConfig): boolean => m.input === 'tokens';
+/** S: the steps the head reads, 1 (h_T) or T (every step). */
+export const headSteps = (m: ModelConfig): number => (m.outputs === 'every' ? m.steps : 1);
+
+/** A character-level language model: T steps, V symbols in and out, the stack's sizes. */
+export function languageModel(steps: number, vocab: number, layers: number[], forgetBias = 1): ModelConfig {
+  return { steps, inputSize: vocab, layers, classes: vocab, forgetBias, input: 'tokens', outputs: 'every' };
 }
 
 export const referenceModel: ModelConfig = { steps: 28, inputSize: 28, layers: [128], classes: 10, forgetBias: 1.0 };

@@ -1,11 +1,15 @@
 // Plan once: every buffer, pipeline and bind group of a training run, created before the first step.
 // Nothing here is created again while training; step.ts only encodes dispatches over what is planned.
-import type { ImageSet } from '../data/dataset.ts';
+import { type Dataset, type ImageSet, type TokenSet, isTokenSet } from '../data/dataset.ts';
 import { type Kernel, createKernel, makeBindGroup, packUniform } from '../gpu/kernel.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { type AdamHyper, type AdamStep, adam } from '../kernels/adam.ts';
 import { gradNorm, statusBytes } from '../kernels/grad_norm.ts';
 import { type Dims, type KernelSpec, type Overrides, bytesOf, f32Bytes, packedBytes, placeholderBytes, xhWidth } from '../kernels/dims.ts';
+import { carryState } from '../kernels/carry_state.ts';
+import { embeddingGather } from '../kernels/embedding_gather.ts';
+import { embeddingGrad } from '../kernels/embedding_grad.ts';
+import { gatherTokens } from '../kernels/gather_tokens.ts';
 import { gatherBatch } from '../kernels/gather_batch.ts';
 import { gatherSequences } from '../kernels/gather_sequences.ts';
 import { inputProjection } from '../kernels/input_projection.ts';
@@ -16,19 +20,22 @@ import { lstmWeightGrad } from '../kernels/lstm_weight_grad.ts';
 import { outputWeightGrad } from '../kernels/output_weight_grad.ts';
 import { softmaxCrossEntropy } from '../kernels/softmax_cross_entropy.ts';
 import { UserError } from '../user-error.ts';
-import { type Block, type ModelConfig, type ParamLayout, layerInput, paramLayout } from './model.ts';
+import { type Block, type ModelConfig, type ParamLayout, headSteps, layerInput, paramLayout, readsTokens } from './model.ts';
 
 export interface PlanOptions {
   model: ModelConfig;
   batch: number;
   adam: AdamHyper;
-  /** Image sets to upload once, by name ('train', 'test', ...). */
-  datasets: Record<string, ImageSet>;
+  /** Datasets to upload once, by name ('train', 'test', ...): image sets, or token streams for a model
+   *  that reads tokens. */
+  datasets: Record<string, Dataset>;
   /** Override constants (workgroup sizes) per kernel name (planSpecs), for tuning; each kernel's defaults
    *  otherwise. A name the scheduler's plan lacks is refused. */
   overrides?: KernelOverrides;
   /** How the recurrence is dispatched (default: defaultScheduler). */
   scheduler?: Scheduler;
+  /** Carry each batch row's h and c from one training step to the next (carry_state, truncated BPTT). */
+  stateful?: boolean;
 }
 
 /**
@@ -54,22 +61,38 @@ export function cellSpecs(scheduler: Scheduler): { forward: KernelSpec<any>; bac
     : { forward: lstmCellForward, backward: lstmCellBackward };
 }
 
-/** Every kernel of a plan of `layers` layers under a scheduler: the names its overrides may key. */
-export function planSpecs(scheduler: Scheduler, layers = 1): KernelSpec<any>[] {
-  const cells = cellSpecs(scheduler);
-  const stacked = layers > 1 ? [lstmInputGrad] : [];
-  return [gatherBatch, gatherSequences, inputProjection, cells.forward, softmaxCrossEntropy, outputWeightGrad, cells.backward, ...stacked, lstmWeightGrad, gradNorm, adam];
+/** What decides a plan's kernels besides its scheduler. */
+export interface PlanShape {
+  layers: number;
+  /** Layer 0 reads tokens (a language model). */
+  tokens?: boolean;
+  stateful?: boolean;
 }
+
+/** Every kernel of a plan of this shape under a scheduler: the names its overrides may key. */
+export function planSpecs(scheduler: Scheduler, shape: PlanShape = { layers: 1 }): KernelSpec<any>[] {
+  const cells = cellSpecs(scheduler);
+  const stacked = shape.layers > 1 ? [lstmInputGrad] : [];
+  const input = shape.tokens ? [gatherTokens, embeddingGather] : [gatherBatch, gatherSequences];
+  const inputGrad = shape.tokens ? [embeddingGrad] : [];
+  const carry = shape.stateful ? [carryState] : [];
+  return [...input, inputProjection, cells.forward, softmaxCrossEntropy, outputWeightGrad, cells.backward, ...stacked, lstmWeightGrad, ...inputGrad, ...carry, gradNorm, adam];
+}
+
+/** The shape of a plan of this model. */
+export const planShape = (model: ModelConfig, stateful = false): PlanShape => ({ layers: model.layers.length, tokens: readsTokens(model), stateful });
 
 export type KernelOverrides = Partial<Record<string, Overrides>>;
 
 export interface DatasetOnGpu {
-  set: ImageSet;
+  set: Dataset;
   gather: GPUBindGroup;
-  /** gather_batch for bytes, gather_sequences for float32 values. */
+  /** gather_batch for bytes, gather_sequences for float32 values, gather_tokens for a token stream. */
   gatherKernel: Kernel;
+  /** The uploaded pixels, values or symbols. */
   images: GPUBuffer;
-  labels: GPUBuffer;
+  /** Absent for a token stream (its labels are its symbols one step on). */
+  labels?: GPUBuffer;
 }
 
 export interface Kernels {
@@ -85,6 +108,12 @@ export interface Kernels {
   lstmWeightGrad: Kernel;
   /** In a plan of two or more layers only. */
   lstmInputGrad?: Kernel;
+  /** In a plan whose layer 0 reads tokens only: its gather, input projection and W_x gradient. */
+  gatherTokens?: Kernel;
+  embeddingGather?: Kernel;
+  embeddingGrad?: Kernel;
+  /** In a stateful plan only. */
+  carryState?: Kernel;
   gradNorm: Kernel;
   adam: Kernel<AdamStep>;
 }
@@ -95,6 +124,8 @@ export interface LayerPlan {
   dims: Dims;
   block: Block;
   buffers: Record<LayerBufferName, GPUBuffer>;
+  /** input_projection, or embedding_gather for a layer that reads tokens. */
+  projection: Kernel;
   groups: {
     inputProjection: GPUBindGroup;
     /** One bind group per dispatch, in encoding order: T (t = 0..T-1) or 1. */
@@ -104,6 +135,10 @@ export interface LayerPlan {
     weightGrad: GPUBindGroup;
     /** dx of this layer into the layer below's dh_in (layers above the first only). */
     inputGrad?: GPUBindGroup;
+    /** The W_x rows of a token layer's gradient. */
+    embeddingGrad?: GPUBindGroup;
+    /** h_T, c_T to h_0, c_0 after a training step (stateful plans only). */
+    carry?: GPUBindGroup;
   };
 }
 
@@ -120,6 +155,8 @@ export interface Plan {
   kernels: Kernels;
   /** Bottom-up. */
   layers: LayerPlan[];
+  /** Each training step carries h and c on to the next (LayerPlan groups.carry). */
+  stateful: boolean;
   buffers: Record<SharedBufferName, GPUBuffer>;
   datasets: Record<string, DatasetOnGpu>;
   groups: {
@@ -138,7 +175,7 @@ export interface Plan {
 type LayerBufferName = 'xh' | 'gates' | 'cs' | 'dgates';
 type SharedBufferName =
   | 'params' | 'grads' | 'adamM' | 'adamV' | 'uniforms' | 'batchIndex' | 'xw' | 'labels' | 'logits' | 'dlogits'
-  | 'stats' | 'dc' | 'dhIn' | 'status';
+  | 'stats' | 'dc' | 'dhIn' | 'status' | 'tokens';
 
 const uniformSlot = 256; // minUniformBufferOffsetAlignment
 
@@ -146,7 +183,7 @@ const uniformSlot = 256; // minUniformBufferOffsetAlignment
 export function layerDims(model: ModelConfig, batch: number, k: number): Dims {
   return {
     batch, steps: model.steps, input: layerInput(model, k), hidden: model.layers[k], classes: model.classes, forgetBias: model.forgetBias,
-    params: paramLayout(model).length, above: model.layers[k + 1] ?? 0,
+    params: paramLayout(model).length, above: model.layers[k + 1] ?? 0, headSteps: headSteps(model), tokens: k === 0 && readsTokens(model),
   };
 }
 
@@ -164,8 +201,9 @@ export function bufferSizes(model: ModelConfig, batch: number): Record<string, n
   const widest = (size: (d: Dims) => number, dims = all): number => Math.max(placeholderBytes, ...dims.map(size));
   const sizes: Record<string, number> = {
     params: bytesOf.params(top), grads: bytesOf.params(top), adamM: bytesOf.params(top), adamV: bytesOf.params(top),
-    batchIndex: bytesOf.perRow(top), labels: bytesOf.perRow(top),
-    logits: bytesOf.logits(top), dlogits: bytesOf.logits(top), stats: top.batch * 2 * f32Bytes, status: statusBytes,
+    batchIndex: bytesOf.perRow(top), labels: bytesOf.labels(top),
+    logits: bytesOf.logits(top), dlogits: bytesOf.logits(top), stats: bytesOf.stats(top), status: statusBytes,
+    tokens: all[0].tokens ? bytesOf.tokens(all[0]) : placeholderBytes,
     xw: widest(bytesOf.gates), dc: widest(bytesOf.state), dhIn: widest(bytesOf.sequence, all.slice(0, -1)),
   };
   all.forEach((d, k) => {
@@ -186,10 +224,11 @@ const shapeOf = (model: ModelConfig, batch: number): string =>
  * kernels it has), and a size that exceeds one of the device's limits (naming the limit and the numbers).
  */
 export function checkLimits(
-  model: ModelConfig, batch: number, limits: GPUSupportedLimits, datasets: Record<string, ImageSet> = {}, overrides: KernelOverrides = {}, scheduler: Scheduler = defaultScheduler,
+  model: ModelConfig, batch: number, limits: GPUSupportedLimits, datasets: Record<string, Dataset> = {}, overrides: KernelOverrides = {}, scheduler: Scheduler = defaultScheduler,
+  stateful = false,
 ): void {
   checkModel(model);
-  const specs = planSpecs(scheduler, model.layers.length);
+  const specs = planSpecs(scheduler, planShape(model, stateful));
   const names = specs.map((spec) => spec.name);
   for (const name of Object.keys(overrides)) {
     if (!names.includes(name)) {
@@ -200,7 +239,7 @@ export function checkLimits(
   const shape = shapeOf(model, batch);
   const maxBinding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
   const sizes: Record<string, number> = { ...bufferSizes(model, batch) };
-  for (const [name, set] of Object.entries(datasets)) sizes[`${name} images`] = packedBytes(set.pixels.byteLength);
+  for (const [name, set] of Object.entries(datasets)) sizes[`${name} images`] = packedBytes(isTokenSet(set) ? set.tokens.byteLength : set.pixels.byteLength);
   const fits = (b: number): boolean => Object.values(bufferSizes(model, b)).every((bytes) => bytes <= maxBinding);
   for (const [name, bytes] of Object.entries(sizes)) {
     if (bytes > maxBinding) {
@@ -232,6 +271,10 @@ export function checkLimits(
   }
 }
 
+/** The bytes a dataset uploads: pixels, float32 values, or symbols. */
+const datasetBytes = (set: Dataset): Uint8Array =>
+  isTokenSet(set) ? set.tokens : new Uint8Array(set.pixels.buffer, set.pixels.byteOffset, set.pixels.byteLength);
+
 /** Refuses a model that is not a stack of at least one layer of whole, positive sizes. */
 export function checkModel(model: ModelConfig): void {
   const whole = (v: number): boolean => Number.isInteger(v) && v >= 1;
@@ -241,12 +284,24 @@ export function checkModel(model: ModelConfig): void {
   for (const [name, v] of [['steps', model.steps], ['inputSize', model.inputSize], ['classes', model.classes]] as const) {
     if (!whole(v)) throw new UserError(`model ${name} ${v} is not a whole number >= 1`);
   }
+  if (readsTokens(model) && model.inputSize > maxVocabulary) {
+    throw new UserError(`a vocabulary of ${model.inputSize} symbols is over the ${maxVocabulary} a token input can hold`);
+  }
 }
 
-const isFloatSet = (set: ImageSet): boolean => set.pixels instanceof Float32Array;
+/** Symbols travel as bytes: a token input's vocabulary holds at most 256. */
+export const maxVocabulary = 256;
 
-/** Refuses a dataset that does not fit the model: shape, labels, non-finite float inputs. */
-export function checkDataset(name: string, set: ImageSet, m: ModelConfig): void {
+const isImageSet = (set: Dataset): set is ImageSet => !isTokenSet(set);
+
+const isFloatSet = (set: Dataset): boolean => isImageSet(set) && set.pixels instanceof Float32Array;
+
+/** Refuses a dataset that does not fit the model: shape, labels, non-finite float inputs, symbols. */
+export function checkDataset(name: string, set: Dataset, m: ModelConfig): void {
+  if (isTokenSet(set) !== readsTokens(m)) {
+    throw new UserError(`dataset ${name}: ${isTokenSet(set) ? 'a token stream' : 'sequences of values'}, but the model reads ${readsTokens(m) ? 'tokens' : 'values'}`);
+  }
+  if (isTokenSet(set)) return checkTokenSet(name, set, m);
   if (set.rows !== m.steps || set.cols !== m.inputSize) {
     throw new UserError(`dataset ${name}: images are ${set.rows}x${set.cols}, the model reads ${m.steps} steps of ${m.inputSize} inputs`);
   }
@@ -268,6 +323,16 @@ export function checkDataset(name: string, set: ImageSet, m: ModelConfig): void 
   }
 }
 
+function checkTokenSet(name: string, set: TokenSet, m: ModelConfig): void {
+  if (set.rows !== m.steps) throw new UserError(`dataset ${name}: windows of ${set.rows} symbols, the model reads ${m.steps} steps`);
+  if (!Number.isInteger(set.count) || set.count < 1) throw new UserError(`dataset ${name}: no windows (it needs at least ${m.steps + 1} symbols)`);
+  if (set.tokens.length < set.count * set.rows + 1) {
+    throw new UserError(`dataset ${name}: ${set.tokens.length} symbols for ${set.count} windows of ${set.rows} (expected at least ${set.count * set.rows + 1})`);
+  }
+  const bad = set.tokens.findIndex((v) => v >= m.inputSize);
+  if (bad >= 0) throw new UserError(`dataset ${name}: symbol ${set.tokens[bad]} at position ${bad} is not below the vocabulary of ${m.inputSize}`);
+}
+
 export async function createPlan(ctx: GpuContext, opts: PlanOptions): Promise<Plan> {
   const { device } = ctx;
   const model = opts.model;
@@ -275,7 +340,9 @@ export async function createPlan(ctx: GpuContext, opts: PlanOptions): Promise<Pl
   const tuned = opts.overrides ?? {};
   const scheduler = opts.scheduler ?? defaultScheduler;
   const cells = cellSpecs(scheduler);
-  checkLimits(model, opts.batch, device.limits, opts.datasets, tuned, scheduler);
+  const stateful = opts.stateful ?? false;
+  const tokens = readsTokens(model);
+  checkLimits(model, opts.batch, device.limits, opts.datasets, tuned, scheduler, stateful);
   for (const [name, set] of Object.entries(opts.datasets)) checkDataset(name, set, model);
   const layout = paramLayout(model);
   const allDims = model.layers.map((_, k) => layerDims(model, opts.batch, k));
@@ -303,12 +370,14 @@ export async function createPlan(ctx: GpuContext, opts: PlanOptions): Promise<Pl
     lstmWeightGrad: await make(lstmWeightGrad),
     ...(L > 1 ? { lstmInputGrad: await make(lstmInputGrad) } : {}),
     ...(Object.values(opts.datasets).some(isFloatSet) ? { gatherSequences: await make(gatherSequences) } : {}),
+    ...(tokens ? { gatherTokens: await make(gatherTokens), embeddingGather: await make(embeddingGather), embeddingGrad: await make(embeddingGrad) } : {}),
+    ...(stateful ? { carryState: await make(carryState) } : {}),
     gradNorm: await make(gradNorm),
     adam: await make(adam),
   };
 
   const perLayerSlots = 2 * (scheduler === 'sequence' ? 1 : d.steps) + 3;
-  const slots = L * perLayerSlots + 5;
+  const slots = L * (perLayerSlots + 1) + 6; // + carry per layer, + embedding_grad
   const b = {} as Record<SharedBufferName, GPUBuffer>;
   const layerBuffers = allDims.map(() => ({}) as Record<LayerBufferName, GPUBuffer>);
   for (const [name, size] of Object.entries(sizes)) {
@@ -331,13 +400,20 @@ export async function createPlan(ctx: GpuContext, opts: PlanOptions): Promise<Pl
   const block = (buf: GPUBuffer, { offset, length }: Block): GPUBufferBinding => ({ buffer: buf, offset: offset * f32Bytes, size: length * f32Bytes });
   const k = kernels;
   const xh0 = layerBuffers[0].xh;
-  const gatherParams = slot(k.gatherBatch, k.gatherBatch.spec.params(allDims[0])); // the same Params in both gathers
+  const gatherParams = slot(k.gatherBatch, k.gatherBatch.spec.params(allDims[0])); // the same Params in all gathers
 
   const datasets: Record<string, DatasetOnGpu> = {};
   for (const [name, set] of Object.entries(opts.datasets)) {
-    const images = buffer(`${name} images`, packedBytes(set.pixels.byteLength), GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
+    const images = buffer(`${name} images`, packedBytes(datasetBytes(set).byteLength), GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
+    writePadded(device.queue, images, datasetBytes(set));
+    if (isTokenSet(set)) {
+      const gather = makeBindGroup(device, k.gatherTokens!, allDims[0], {
+        params: gatherParams, stream: whole(images), batch_index: whole(b.batchIndex), tokens: whole(b.tokens), labels: whole(b.labels), xh: whole(xh0),
+      }, `gather_tokens ${name}`);
+      datasets[name] = { set, gather, gatherKernel: k.gatherTokens!, images };
+      continue;
+    }
     const labels = buffer(`${name} labels`, packedBytes(set.labels.length), GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
-    writePadded(device.queue, images, new Uint8Array(set.pixels.buffer, set.pixels.byteOffset, set.pixels.byteLength));
     writePadded(device.queue, labels, set.labels);
     const kernel = isFloatSet(set) ? k.gatherSequences! : k.gatherBatch;
     const gather = makeBindGroup(device, kernel, allDims[0], {
@@ -355,14 +431,16 @@ export async function createPlan(ctx: GpuContext, opts: PlanOptions): Promise<Pl
     const above = layer + 1 < L ? layerBuffers[layer + 1].xh : placeholder;
     const name = (kernel: Kernel<any>, t?: number): string => `${kernel.spec.name} layer ${layer}${t === undefined ? '' : ` t=${t}`}`;
     if (layer > 0) device.queue.writeBuffer(own.xh, 0, biasColumn(ld));
+    const projection = ld.tokens ? k.embeddingGather! : k.inputProjection;
     return {
       dims: ld,
       block: layout.layerBlocks[layer],
       buffers: own,
+      projection,
       groups: {
-        inputProjection: makeBindGroup(device, k.inputProjection, ld, {
-          params: slot(k.inputProjection, k.inputProjection.spec.params(ld)), xh: whole(own.xh), w: wBlock, xw: whole(b.xw),
-        }, name(k.inputProjection)),
+        inputProjection: makeBindGroup(device, projection, ld, {
+          params: slot(projection, projection.spec.params(ld)), w: wBlock, xw: whole(b.xw), ...(ld.tokens ? { tokens: whole(b.tokens) } : { xh: whole(own.xh) }),
+        }, name(projection)),
         cellForward: perDispatch(scheduler, ld.steps, (t) => makeBindGroup(device, k.lstmCellForward, ld, {
           params: slot(k.lstmCellForward, k.lstmCellForward.spec.params(ld, { t })),
           w: wBlock, xw: whole(b.xw), xh: whole(own.xh), cs: whole(own.cs), gates: whole(own.gates), x_next: whole(above),
@@ -380,6 +458,16 @@ export async function createPlan(ctx: GpuContext, opts: PlanOptions): Promise<Pl
           ? makeBindGroup(device, k.lstmInputGrad, ld, {
             params: slot(k.lstmInputGrad, k.lstmInputGrad.spec.params(ld)), w: wBlock, dgates: whole(own.dgates), dx: whole(b.dhIn),
           }, name(k.lstmInputGrad))
+          : undefined,
+        embeddingGrad: ld.tokens
+          ? makeBindGroup(device, k.embeddingGrad!, ld, {
+            params: slot(k.embeddingGrad!, k.embeddingGrad!.spec.params(ld)), tokens: whole(b.tokens), dgates: whole(own.dgates), dw: block(b.grads, layout.layerBlocks[layer]),
+          }, name(k.embeddingGrad!))
+          : undefined,
+        carry: stateful
+          ? makeBindGroup(device, k.carryState!, ld, {
+            params: slot(k.carryState!, k.carryState!.spec.params(ld)), xh: whole(own.xh), cs: whole(own.cs),
+          }, name(k.carryState!))
           : undefined,
       },
     };
@@ -414,7 +502,7 @@ export async function createPlan(ctx: GpuContext, opts: PlanOptions): Promise<Pl
   if (invalid) throw new Error(`GPU validation error while planning: ${invalid.message}`);
 
   return {
-    ctx, scheduler, overrides: tuned, model, dims: d, layout, adamHyper: opts.adam, kernels, layers, buffers: b, datasets, groups, adamSlot,
+    ctx, scheduler, overrides: tuned, model, dims: d, layout, adamHyper: opts.adam, kernels, layers, stateful, buffers: b, datasets, groups, adamSlot,
     bytes: owned.reduce((sum, x) => sum + x.size, 0),
     destroy: () => owned.forEach((x) => x.destroy()),
   };

@@ -3,7 +3,7 @@
 // every S seconds), stops cleanly when asked (Ctrl-C, the page's Pause), stops at the step where training goes
 // non-finite, and when the GPU device is lost it gets a new one, reloads the last checkpoint and goes on, a
 // bounded number of times. The callers differ only in how they report and where checkpoints are kept.
-import type { ImageSet } from '../data/dataset.ts';
+import type { Dataset } from '../data/dataset.ts';
 import { GpuFailure, type GpuContext } from '../gpu/device.ts';
 import type { TrainingOptions, TrainingState } from '../io/checkpoint.ts';
 import type { AdamHyper } from '../kernels/adam.ts';
@@ -34,7 +34,7 @@ export interface SessionConfig {
   checkpoint?: CheckpointPolicy;
   /** The saved checkpoint this run starts from (its step, and when by `now()`): a seconds policy counts from it. */
   lastCheckpoint?: { step: number; at: number };
-  datasets: Record<string, ImageSet> & { train: ImageSet };
+  datasets: Record<string, Dataset> & { train: Dataset };
 }
 
 export interface SessionHooks {
@@ -87,6 +87,7 @@ export function createSessionTrainer(cfg: SessionConfig, ctx: GpuContext, tuning
   const { options } = cfg;
   const trainConfig = {
     model: cfg.model, batch: options.batch, adam: { ...cfg.adam, lr: options.lr }, seed: options.seed, clipNorm: options.clipNorm, schedule: options.schedule,
+    stateful: options.stateful,
   };
   return createTrainer(ctx, { ...trainConfig, ...tuning }, cfg.datasets, from);
 }

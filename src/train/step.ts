@@ -2,6 +2,7 @@
 // One dispatch per kernel and layer, and with the 'timestep' scheduler one per timestep and layer forward
 // and backward: for L layers 5L + 4 dispatches per training step under 'sequence' (9 for one layer),
 // L(2T + 3) + 4 under 'timestep', in five phases that the profiler (timing.ts) can also time one pass each.
+// A model that reads tokens adds one (embedding_grad: its W_x rows), a stateful plan L (carry_state).
 import { type Kernel, dispatch } from '../gpu/kernel.ts';
 import type { Dims } from '../kernels/dims.ts';
 import type { Plan } from './plan.ts';
@@ -28,7 +29,7 @@ export function encodePhase(plan: Plan, phase: Phase, pass: GPUComputePassEncode
       run(data.gatherKernel, data.gather, layers[0].dims);
       // Bottom-up: each layer's forward cells also write its h into the x columns of the layer above.
       for (const layer of layers) {
-        run(k.inputProjection, layer.groups.inputProjection, layer.dims);
+        run(layer.projection, layer.groups.inputProjection, layer.dims);
         for (const group of layer.groups.cellForward) run(k.lstmCellForward, group, layer.dims);
       }
       return;
@@ -45,7 +46,12 @@ export function encodePhase(plan: Plan, phase: Phase, pass: GPUComputePassEncode
       }
       return;
     case 'weightGradients':
-      for (const layer of layers) run(k.lstmWeightGrad, layer.groups.weightGrad, layer.dims);
+      for (const layer of layers) {
+        run(k.lstmWeightGrad, layer.groups.weightGrad, layer.dims);
+        if (layer.groups.embeddingGrad && k.embeddingGrad) run(k.embeddingGrad, layer.groups.embeddingGrad, layer.dims);
+      }
+      // Every kernel that reads h_0 and c_0 has run: a stateful plan moves h_T, c_T there for the next window.
+      for (const layer of layers) if (layer.groups.carry && k.carryState) run(k.carryState, layer.groups.carry, layer.dims);
       return;
     case 'optimizer':
       // The gradients' global norm (for clipping and the non-finite guard), then Adam.

@@ -3,6 +3,7 @@
 // timestamps. It runs as an occasional extra step on a scratch plan of the same model and batch (its
 // parameters copied from the training plan first), so the training run itself is never perturbed.
 import type { GpuContext } from '../gpu/device.ts';
+import { isTokenSet } from '../data/dataset.ts';
 import { type Plan, createPlan } from './plan.ts';
 import { type EncodeCounts, type Phase, encodePhase, phases } from './step.ts';
 
@@ -40,10 +41,11 @@ export async function createScratchPlan(ctx: GpuContext, source: Plan, sourceDat
   if (!from) throw new Error(`profiler: the source plan has no dataset ${sourceDataset}`);
   const B = source.dims.batch;
   const n = Math.min(B, from.count);
-  const size = from.rows * from.cols;
-  const sample = { count: n, rows: from.rows, cols: from.cols, pixels: from.pixels.subarray(0, n * size), labels: from.labels.subarray(0, n) };
+  const sample = isTokenSet(from)
+    ? { ...from, count: n, tokens: from.tokens.subarray(0, n * from.rows + 1) }
+    : { count: n, rows: from.rows, cols: from.cols, pixels: from.pixels.subarray(0, n * from.rows * from.cols), labels: from.labels.subarray(0, n) };
   const plan = await createPlan(ctx, {
-    model: source.model, batch: B, adam: source.adamHyper, datasets: { sample }, scheduler: source.scheduler, overrides: source.overrides,
+    model: source.model, batch: B, adam: source.adamHyper, datasets: { sample }, scheduler: source.scheduler, overrides: source.overrides, stateful: source.stateful,
   });
   ctx.device.queue.writeBuffer(plan.buffers.batchIndex, 0, Uint32Array.from({ length: B }, (_, i) => i % n));
   return plan;

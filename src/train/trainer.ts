@@ -2,16 +2,16 @@
 // Each step writes only the batch indices and Adam's uniform (step counter and its scheduled learning rate),
 // encodes its dispatches into one command buffer and submits once. It runs the same in Node and in the
 // browser.
-import type { ImageSet } from '../data/dataset.ts';
+import { type Dataset, isTokenSet } from '../data/dataset.ts';
 import { packUniform } from '../gpu/kernel.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import type { AdamHyper } from '../kernels/adam.ts';
 import { statusBytes } from '../kernels/grad_norm.ts';
 import { UserError } from '../user-error.ts';
-import { type DataOrder, type DataOrderState, createDataOrder, restoreDataOrder } from './data-order.ts';
+import { type DataOrder, type DataOrderState, createDataOrder, restoreDataOrder, restoreTrackOrder, trackOrderStart } from './data-order.ts';
 import { initParams } from './init.ts';
 import { type LrSchedule, scheduledLr } from './lr-schedule.ts';
-import { type ModelConfig, type Tensors, packParams, unpackParams } from './model.ts';
+import { type ModelConfig, type Tensors, headSteps, packParams, unpackParams } from './model.ts';
 import { type DatasetOnGpu, type KernelOverrides, type Plan, type Scheduler, createPlan } from './plan.ts';
 import { createReadbackRing, readBuffer } from './readback.ts';
 import { createRng } from './rng.ts';
@@ -30,6 +30,9 @@ export interface TrainConfig {
   scheduler?: Scheduler;
   /** The learning rate per step (of adam.lr); absent: adam.lr at every step. */
   schedule?: LrSchedule;
+  /** A language model's truncated BPTT: batch row b reads its own contiguous track of the training stream,
+   *  window after window, its h and c carried from each to the next (reset at each epoch). */
+  stateful?: boolean;
 }
 
 /** TensorFlow's AdamOptimizer defaults with the tutorial's learning rate. */
@@ -48,6 +51,13 @@ export interface EngineState {
   adamM: Tensors;
   adamV: Tensors;
   dataOrder: DataOrderState;
+  /** A stateful run's carried state (its next window's h_0, c_0) per layer, bottom-up: h (B, H), c (B, H). */
+  carried?: CarriedState[];
+}
+
+export interface CarriedState {
+  h: Float32Array;
+  c: Float32Array;
 }
 
 export interface StepStats {
@@ -59,7 +69,9 @@ export interface StepStats {
 }
 
 export interface EvalResult {
+  /** Sequences (or windows) evaluated. */
   count: number;
+  /** The mean loss over every prediction (B per batch of a classifier, B*T of a language model). */
   loss: number;
   accuracy: number;
 }
@@ -109,19 +121,24 @@ const maxInFlight = 2;
 export async function createTrainer(
   ctx: GpuContext,
   cfg: TrainConfig,
-  datasets: Record<string, ImageSet>,
+  datasets: Record<string, Dataset>,
   start?: Tensors<Float32Array | Float64Array> | EngineState,
 ): Promise<Trainer> {
   const { device } = ctx;
-  const plan = await createPlan(ctx, { model: cfg.model, batch: cfg.batch, adam: cfg.adam, datasets, overrides: cfg.overrides, scheduler: cfg.scheduler });
+  const stateful = cfg.stateful ?? false;
+  if (stateful && !(datasets.train && isTokenSet(datasets.train))) throw new UserError('stateful training needs a token stream to train on (a language model)');
+  const plan = await createPlan(ctx, { model: cfg.model, batch: cfg.batch, adam: cfg.adam, datasets, overrides: cfg.overrides, scheduler: cfg.scheduler, stateful });
   const B = cfg.batch;
-  const statsBytes = B * 2 * 4;
+  const S = headSteps(cfg.model);
+  const statsBytes = S * B * 2 * 4;
   const statsRing = createReadbackRing(ctx, 'stats', statsBytes + statusBytes);
   const indices = new Uint32Array(B);
   const evalReadback = new Map<string, GPUBuffer>();
   const resume = isEngineState(start) ? start : undefined;
   let order: DataOrder | undefined;
-  if (datasets.train) {
+  if (datasets.train && stateful) {
+    order = restoreTrackOrder(datasets.train.count, B, resume?.dataOrder ?? trackOrderStart);
+  } else if (datasets.train) {
     order = resume
       ? restoreDataOrder(datasets.train.count, resume.dataOrder)
       : createDataOrder(datasets.train.count, createRng(cfg.seed ^ 0x9e3779b9));
@@ -135,10 +152,46 @@ export async function createTrainer(
     device.queue.writeBuffer(plan.buffers.params, 0, packParams(cfg.model, t));
     for (const moment of [plan.buffers.adamM, plan.buffers.adamV]) device.queue.writeBuffer(moment, 0, zeros);
   };
+  // A stateful plan's carried state lives where the next window's forward pass reads it: the h columns of
+  // each layer's xh rows t = 0 (beside x and the bias column) and cs rows t = 0.
+  const stateRows = (k: number): { xh: Float32Array<ArrayBuffer>; width: number; input: number; hidden: number } => {
+    const { input, hidden } = plan.layers[k].dims;
+    const width = input + hidden + 1;
+    const xh = new Float32Array(B * width);
+    for (let b = 0; b < B; b++) xh[b * width + width - 1] = 1; // the bias column
+    return { xh, width, input, hidden };
+  };
+  const writeCarried = (carried?: CarriedState[]): void => {
+    plan.layers.forEach((layer, k) => {
+      const { xh, width, input, hidden } = stateRows(k);
+      const c = new Float32Array(B * hidden);
+      if (carried) {
+        for (let b = 0; b < B; b++) xh.set(carried[k].h.subarray(b * hidden, (b + 1) * hidden), b * width + input);
+        c.set(carried[k].c);
+      }
+      device.queue.writeBuffer(layer.buffers.xh, 0, xh);
+      device.queue.writeBuffer(layer.buffers.cs, 0, c);
+    });
+  };
+  const readCarried = async (): Promise<CarriedState[]> => Promise.all(plan.layers.map(async (layer, k) => {
+    const { width, input, hidden } = stateRows(k);
+    const xh = new Float32Array(await readBuffer(device, layer.buffers.xh, 0, B * width * 4).catch(explain));
+    const h = new Float32Array(B * hidden);
+    for (let b = 0; b < B; b++) h.set(xh.subarray(b * width + input, b * width + input + hidden), b * hidden);
+    return { h, c: new Float32Array(await readBuffer(device, layer.buffers.cs, 0, B * hidden * 4).catch(explain)) };
+  }));
+  if (resume?.carried) {
+    if (!stateful) throw new Error('createTrainer: a carried state to resume, but the run is not stateful');
+    const bad = resume.carried.length !== plan.layers.length ||
+      resume.carried.some((s, k) => s.h.length !== B * plan.layers[k].dims.hidden || s.c.length !== B * plan.layers[k].dims.hidden);
+    if (bad) throw new Error('createTrainer: the carried state does not fit this model and batch');
+  }
+
   if (resume) {
     device.queue.writeBuffer(plan.buffers.params, 0, packParams(cfg.model, resume.params));
     device.queue.writeBuffer(plan.buffers.adamM, 0, packParams(cfg.model, resume.adamM));
     device.queue.writeBuffer(plan.buffers.adamV, 0, packParams(cfg.model, resume.adamV));
+    if (stateful) writeCarried(resume.carried);
   } else {
     writeParams((start as Tensors | undefined) ?? initParams(cfg.model, cfg.seed));
   }
@@ -163,15 +216,21 @@ export async function createTrainer(
   const readTensors = async (buffer: GPUBuffer): Promise<Tensors> =>
     unpackParams(cfg.model, new Float32Array(await readBuffer(device, buffer).catch(explain)));
 
+  /** Loss and accuracy of `count` sequences from the stats of consecutive batches (S*B rows each, in (s, b)
+   *  order; past `count` a last batch's rows repeat its last sequence and are left out). */
   const summarize = (data: ArrayBuffer, count: number): { loss: number; accuracy: number } => {
-    const s = new Float32Array(data, 0, 2 * count);
+    const s = new Float32Array(data);
     let loss = 0;
     let correct = 0;
-    for (let b = 0; b < count; b++) {
-      loss += s[2 * b];
-      correct += s[2 * b + 1];
+    for (let n = 0; n < count; n++) {
+      const batch = Math.floor(n / B);
+      for (let step = 0; step < S; step++) {
+        const row = batch * S * B + step * B + (n % B);
+        loss += s[2 * row];
+        correct += s[2 * row + 1];
+      }
     }
-    return { loss: loss / count, accuracy: correct / count };
+    return { loss: loss / (count * S), accuracy: correct / (count * S) };
   };
 
   const flush = async (): Promise<void> => {
@@ -190,6 +249,9 @@ export async function createTrainer(
    *  batch's `bytes` of `source` copied into `readback` one after the other; the mapped copy. */
   const forwardBatches = async (dataset: string, source: GPUBuffer, bytes: number, readback: GPUBuffer): Promise<ArrayBuffer> => {
     const n = datasetOf('forward', dataset).set.count;
+    // Every window starts from h = c = 0: a stateful run's carried state waits aside meanwhile.
+    const carried = stateful ? await readCarried() : undefined;
+    if (carried) writeCarried();
     for (let i = 0; i < Math.ceil(n / B); i++) {
       for (let b = 0; b < B; b++) indices[b] = Math.min(i * B + b, n - 1);
       device.queue.writeBuffer(plan.buffers.batchIndex, 0, indices);
@@ -205,6 +267,7 @@ export async function createTrainer(
     await readback.mapAsync(GPUMapMode.READ).catch(explain);
     const all = readback.getMappedRange().slice(0);
     readback.unmap();
+    if (carried) writeCarried(carried);
     check();
     return all;
   };
@@ -221,7 +284,8 @@ export async function createTrainer(
         if (opts.indices.length !== B) throw new Error(`trainStep: ${opts.indices.length} indices for a batch of ${B}`);
         indices.set(opts.indices);
       } else if (order) {
-        order.fill(indices);
+        // A stateful run starts each epoch's tracks from h = c = 0.
+        if (order.fill(indices) && stateful) writeCarried();
       } else {
         throw new Error('trainStep: this trainer has no dataset named train');
       }
@@ -264,10 +328,21 @@ export async function createTrainer(
 
     async logits(dataset) {
       const n = datasetOf('logits', dataset).set.count;
-      const bytes = B * cfg.model.classes * 4;
+      const C = cfg.model.classes;
+      const bytes = S * B * C * 4;
       const readback = ctx.createBuffer({ label: `${dataset} logits readback`, size: Math.ceil(n / B) * bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
       try {
-        return new Float32Array(await forwardBatches(dataset, plan.buffers.logits, bytes, readback), 0, n * cfg.model.classes);
+        const all = new Float32Array(await forwardBatches(dataset, plan.buffers.logits, bytes, readback));
+        if (S === 1) return all.slice(0, n * C);
+        // Batches hold (S, B, C): reorder to (N, S, C).
+        const out = new Float32Array(n * S * C);
+        for (let seq = 0; seq < n; seq++) {
+          for (let step = 0; step < S; step++) {
+            const from = (Math.floor(seq / B) * S * B + step * B + (seq % B)) * C;
+            out.set(all.subarray(from, from + C), (seq * S + step) * C);
+          }
+        }
+        return out;
       } finally {
         readback.destroy();
       }
@@ -287,6 +362,7 @@ export async function createTrainer(
         adamM: await readTensors(plan.buffers.adamM),
         adamV: await readTensors(plan.buffers.adamV),
         dataOrder: order.state(),
+        ...(stateful ? { carried: await readCarried() } : {}),
       };
     },
     readParams: () => readTensors(plan.buffers.params),

@@ -10,7 +10,7 @@
 // estimated from the ones measured before it (tuning-budget.ts) and only started when it, and the final
 // check it may call for, end before the deadline. Only the default plan and its first step, which
 // nothing measured can estimate, always run.
-import type { ImageSet } from '../data/dataset.ts';
+import { type Dataset, isTokenSet } from '../data/dataset.ts';
 import type { AdapterDescription, GpuContext } from '../gpu/device.ts';
 import type { Overrides } from '../kernels/dims.ts';
 import { initParams } from './init.ts';
@@ -110,7 +110,7 @@ interface Bench {
   time(plan: Plan, phases: Phase[], unit: Unit): Promise<number>;
 }
 
-function createBench(ctx: GpuContext, model: ModelConfig, batch: number, sample: ImageSet, budget: Budget): Bench {
+function createBench(ctx: GpuContext, model: ModelConfig, batch: number, sample: Dataset, budget: Budget): Bench {
   const { device } = ctx;
   const params = packParams(model, initParams(model, 0));
   // Only the images of one batch go to the GPU (every plan uploads its datasets).
@@ -170,7 +170,7 @@ export async function tuneWorkgroups(
   ctx: GpuContext,
   model: ModelConfig,
   batch: number,
-  sample: ImageSet,
+  sample: Dataset,
   opts: TuneOptions = {},
 ): Promise<TuneResult> {
   const budget = createBudget(opts.budgetMs);
@@ -356,7 +356,8 @@ export function tuningKept(r: Pick<TuningRecord, 'overrides' | 'scheduler'>): bo
   return Object.keys(r.overrides).length > 0 || r.scheduler !== defaultScheduler;
 }
 
-function firstImages(set: ImageSet, count: number): ImageSet {
+function firstImages(set: Dataset, count: number): Dataset {
+  if (isTokenSet(set)) return { ...set, count, tokens: set.tokens.subarray(0, count * set.rows + 1) };
   const size = set.rows * set.cols;
   return { ...set, count, pixels: set.pixels.subarray(0, count * size), labels: set.labels.subarray(0, count) };
 }

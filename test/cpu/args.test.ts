@@ -19,7 +19,19 @@ describe('parseTrainArgs', () => {
     assert.deepEqual(parseTrainArgs([]), {
       help: false, steps: 1000, batch: 100, layers: [128], lr: 0.001, seed: 0, logEvery: 10, json: false,
       checkpointEvery: 100, clipNorm: 0, lrSchedule: 'constant', warmup: 0, tune: 'auto', task: { name: 'mnist' }, explicit: [],
+      seq: 100, stateful: false, sampleEvery: 200, sampleLength: 200,
     });
+  });
+
+  test('--task text: its defaults (one layer of 256, batch 32, windows of 100) and flags', () => {
+    const text = parseTrainArgs(['--task', 'text']);
+    assert.ok(!text.help);
+    assert.deepEqual([text.task, text.layers, text.batch, text.seq, text.stateful, text.sampleEvery, text.text], [{ name: 'text' }, [256], 32, 100, false, 200, undefined]);
+    const given = parseTrainArgs(['--task', 'text', '--text', 'a.txt', '--seq', '64', '--stateful', '--sample-every', '0', '--sample-length', '80', '--layers', '128,128']);
+    assert.ok(!given.help);
+    assert.deepEqual([given.text, given.seq, given.stateful, given.sampleEvery, given.sampleLength, given.layers], ['a.txt', 64, true, 0, 80, [128, 128]]);
+    assert.throws(() => parseTrainArgs(['--task', 'text', '--seq', '0']), /--seq: expected a whole number from 1 to 10000, got "0"/);
+    assert.throws(() => parseTrainArgs(['--task', 'text', '--permute', '3']), /--permute permutes the pixels of --task pixel-mnist, not of --task text/);
   });
 
   test('every flag', () => {
@@ -32,6 +44,7 @@ describe('parseTrainArgs', () => {
       data: 'd/mnist', adapter: 'NVIDIA H200', out: 'm.safetensors', json: true,
       checkpoint: 'c.ckpt', checkpointEvery: 20, resume: 'r.ckpt', clipNorm: 2.5, tune: 'force', tuningCache: 't.json',
       task: { name: 'pixel-mnist', permute: 11 }, lrSchedule: 'step', warmup: 10, lrStepEvery: 50, lrGamma: 0.5,
+      seq: 100, stateful: false, sampleEvery: 200, sampleLength: 200,
       explicit: ['steps', 'batch', 'hidden', 'lr', 'seed', 'log-every', 'data', 'adapter', 'out', 'json', 'checkpoint', 'checkpoint-every', 'resume', 'clip-norm', 'tune', 'tuning-cache', 'task', 'permute',
         'lr-schedule', 'warmup', 'lr-step-every', 'lr-gamma'],
     });

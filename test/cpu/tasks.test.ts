@@ -155,7 +155,7 @@ describe('--task and --permute', () => {
   });
   test('bad values: one error each, naming the flag and the fix', () => {
     for (const [argv, pattern] of [
-      [['--task', 'pixels'], /^--task: expected mnist \(rows\) or pixel-mnist \(pixel by pixel\), got "pixels"/],
+      [['--task', 'pixels'], /^--task: expected mnist \(rows\), pixel-mnist \(pixel by pixel\) or text \(a language model of --text FILE\), got "pixels"/],
       [['--permute', '3'], /^--permute permutes the pixels of --task pixel-mnist: add --task pixel-mnist/],
       [['--task', 'mnist', '--permute', '3'], /^--permute permutes the pixels of --task pixel-mnist, not of --task mnist/],
       [['--task', 'pixel-mnist', '--permute', '-1'], /^--permute: expected a whole number from 0 to 4294967295, got "-1"/],

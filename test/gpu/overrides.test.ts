@@ -30,7 +30,7 @@ const other: Record<string, Overrides> = {
 
 /** The overrides for every kernel of a scheduler's plan; fails on a kernel `other` lacks. */
 function tunedFor(scheduler: Scheduler, layers = 1): KernelOverrides {
-  return Object.fromEntries(planSpecs(scheduler, layers).map((spec) => {
+  return Object.fromEntries(planSpecs(scheduler, { layers }).map((spec) => {
     const sizes = other[spec.name];
     assert.ok(sizes, `the test has other sizes for ${spec.name}`);
     assert.notDeepEqual(sizes, spec.overrides, `${spec.name}: the test's sizes are not the defaults`);
