@@ -26,7 +26,7 @@ export interface TextData {
  * The text (--text FILE or the default corpus) as training and validation windows of `steps` symbols. A
  * resumed run keeps its checkpoint's vocabulary (a character outside it is refused); a new one builds it.
  */
-export async function loadTextData(file: string | undefined, steps: number, layers: number[], saved?: Vocabulary): Promise<TextData> {
+export async function loadTextData(file: string | undefined, steps: number, layers: number[], saved?: Vocabulary, resumed?: string): Promise<TextData> {
   let bytes: Uint8Array;
   if (file === undefined) {
     bytes = await loadDefaultCorpus();
@@ -41,12 +41,18 @@ export async function loadTextData(file: string | undefined, steps: number, laye
   const name = file === undefined ? defaultCorpusName : `--text ${file}`;
   const text = decodeText(bytes, name);
   const vocabulary = saved ?? buildVocabulary(text, name);
-  const tokens = encodeText(text, vocabulary, saved ? `${name} (resuming, with the checkpoint's vocabulary)` : name);
+  let tokens: Uint8Array;
+  try {
+    tokens = encodeText(text, vocabulary, name);
+  } catch (e) {
+    if (!(e instanceof UserError) || !saved) throw e;
+    throw new UserError(`${name} is not the text ${resumed ?? 'the checkpoint'} learned (${e.message.slice(name.length + 2).replace(/: use only those$/, '')}): resume with the same --text`);
+  }
   const { train, validation } = splitText(tokens, steps, name);
   return {
     model: languageModel(steps, vocabulary.length, layers),
     train, validation,
-    task: { name: 'text', vocabulary },
+    task: { name: 'text', vocabulary, ...(file !== undefined ? { source: file } : {}) },
     source: file === undefined ? defaultCorpusName : file,
     characters: tokens.length,
   };

@@ -69,7 +69,9 @@ async function mnistData(opts: TrainOptions, layers: number[], options: Training
 }
 
 async function textData(opts: TrainOptions, layers: number[], seq: number, options: TrainingOptions): Promise<RunData> {
-  const text = await loadTextData(opts.text, seq, layers, options.task?.vocabulary);
+  // Resuming without --text reads the text the checkpoint learned (its task names the file).
+  const file = opts.text ?? (opts.resume ? options.task?.source : undefined);
+  const text = await loadTextData(file, seq, layers, options.task?.vocabulary, opts.resume);
   options.task = text.task;
   if (options.stateful) checkStatefulBatch(text.train, options.batch, seq);
   return {

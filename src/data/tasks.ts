@@ -18,6 +18,8 @@ export interface Task {
   permute?: number;
   /** text only: symbol n is the character vocabulary[n] (a code point), sorted by code point. */
   vocabulary?: string[];
+  /** text only: the file it learned (`--text`), so that `--resume` alone reads it again; absent: the default corpus. */
+  source?: string;
 }
 
 export const defaultTask: Task = { name: 'mnist' };
@@ -56,7 +58,9 @@ export function sameTask(a: Task, b: Task): boolean {
 /** Metadata keys of a model file or checkpoint: none for 'mnist' (files from before tasks read the same). */
 export function taskMetadata(task: Task): Record<string, string> {
   if (task.name === 'mnist') return {};
-  if (task.name === 'text') return { task: 'text', vocabulary: JSON.stringify(task.vocabulary ?? []) };
+  if (task.name === 'text') {
+    return { task: 'text', vocabulary: JSON.stringify(task.vocabulary ?? []), ...(task.source !== undefined ? { text_source: task.source } : {}) };
+  }
   return { task: task.name, ...(task.permute !== undefined ? { permute: String(task.permute) } : {}) };
 }
 
@@ -72,7 +76,9 @@ export function taskFromMetadata(metadata: Record<string, string>): Task | { pro
   }
   if (name === 'text') {
     if (permute !== undefined) return { problem: 'metadata "permute" is given with task text, which has no pixels to permute' };
-    return vocabularyFromMetadata(Object.hasOwn(metadata, 'vocabulary') ? metadata.vocabulary : undefined);
+    const task = vocabularyFromMetadata(Object.hasOwn(metadata, 'vocabulary') ? metadata.vocabulary : undefined);
+    const source = Object.hasOwn(metadata, 'text_source') ? metadata.text_source : undefined;
+    return source !== undefined && 'vocabulary' in task ? { ...task, source } : task;
   }
   if (permute === undefined) return { name: name as TaskName };
   if (name !== 'pixel-mnist' || !/^(0|[1-9][0-9]*)$/.test(permute) || Number(permute) > 0xffffffff) {
