@@ -15,7 +15,7 @@ import {
 import { crc32, crc32Hex } from '../../src/io/crc32.ts';
 import { saveModelBytes } from '../../src/io/model-file.ts';
 import { decodeSafetensors } from '../../src/io/safetensors.ts';
-import { type ModelConfig, type Tensors, referenceModel, oneLayerNames, tensorShapes, tensorSize } from '../../src/train/model.ts';
+import { type ModelConfig, type Tensors, languageModel, referenceModel, oneLayerNames, tensorShapes, tensorSize } from '../../src/train/model.ts';
 import type { LrSchedule } from '../../src/train/lr-schedule.ts';
 import { type Rng, createRng } from '../../src/train/rng.ts';
 import { UserError } from '../../src/user-error.ts';
@@ -495,6 +495,70 @@ describe('learning-rate schedule in checkpoints', () => {
     const p = parseFile(bytes);
     setJson(p, 'options', { schedule: cosine });
     assert.deepEqual(decodeCheckpoint(reseal(p), 'good.ckpt').options.schedule, cosine);
+  });
+});
+
+describe('a stateful language model\'s checkpoint', () => {
+  const lm = languageModel(5, 4, [3, 2]);
+  const stateful = (): TrainingState => {
+    const s = makeState(lm, 9);
+    const rng = createRng(10);
+    const state = (H: number): Float32Array => Float32Array.from({ length: 4 * H }, () => rng.normal());
+    return {
+      ...s,
+      options: { ...s.options, task: { name: 'text', vocabulary: ['\n', ' ', 'a', 'é'], source: 'sea.txt' }, stateful: true },
+      dataOrder: { rng: [], epoch: 2, position: 3 },
+      carried: lm.layers.map((H) => ({ h: state(H), c: state(H) })),
+    };
+  };
+
+  test('round trips bit for bit: config, vocabulary, text file, stateful, track order and each layer\'s carried h and c', () => {
+    const s = stateful();
+    const bytes = encodeCheckpoint(s);
+    const { tensors, metadata } = decodeSafetensors(bytes, 'lm.ckpt');
+    assert.deepEqual(Object.keys(tensors).slice(-4), ['state/h/lstm_0', 'state/c/lstm_0', 'state/h/lstm_1', 'state/c/lstm_1']);
+    assert.deepEqual(tensors['state/h/lstm_1'].shape, [4, 2], '(B, H) per layer');
+    assert.equal(metadata.config, '{"steps":5,"inputSize":4,"layers":[3,2],"classes":4,"forgetBias":1,"input":"tokens","outputs":"every"}');
+    assert.equal(metadata.task, 'text');
+    assert.equal(metadata.vocabulary, '["\\n"," ","a","é"]');
+    assert.equal(metadata.text_source, 'sea.txt');
+    const back = decodeCheckpoint(bytes, 'lm.ckpt');
+    assert.deepEqual(back.config, lm);
+    assert.deepEqual(back.options, s.options);
+    assert.deepEqual(back.dataOrder, s.dataOrder);
+    assert.deepEqual(bits(back.params), bits(s.params));
+    assert.deepEqual(back.carried!.map((c) => [[...c.h], [...c.c]]), s.carried!.map((c) => [[...c.h], [...c.c]]));
+    assert.deepEqual(encodeCheckpoint(back), bytes, 'written again byte for byte');
+  });
+
+  test('a stateful file without its carried state, or with the wrong order state, is refused by name', () => {
+    const bytes = encodeCheckpoint(stateful());
+    const cases: [string, (p: Parsed) => void, RegExp][] = [
+      // The last tensor, its 4 x 2 floats cut from the data's end too.
+      ['no state/c/lstm_1', (p) => { delete p.header['state/c/lstm_1']; p.data = p.data.slice(0, p.data.length - 32); }, /tensor "state\/c\/lstm_1" is missing \(expected shape \[4,2\]\)/],
+      ['4 rng words', (p) => setJson(p, 'data_order', { rng: [1, 2, 3, 4] }), /"data_order"\.rng has 4 numbers; a stateful run's has 0/],
+      ['not stateful, no rng', (p) => setJson(p, 'options', { stateful: undefined }), /"data_order"\.rng has 0 numbers; a shuffled run's has 4/],
+      ['stateful false', (p) => setJson(p, 'options', { stateful: false }), /"options"\.stateful is false, expected absent or true/],
+      ['values config', (p) => setJson(p, 'config', { input: undefined }), /only a language model trains statefully/],
+      ['no vocabulary', (p) => delete metadataOf(p).vocabulary, /metadata "vocabulary" is missing/],
+      ['vocabulary of words', (p) => (metadataOf(p).vocabulary = '["ab"," "]'), /metadata "vocabulary" is \["ab"," "\], expected a JSON list of 1 to 256 distinct characters/],
+      ['repeated symbol', (p) => (metadataOf(p).vocabulary = '["a","a"]'), /metadata "vocabulary"/],
+      ['input bytes', (p) => setJson(p, 'config', { input: 'bytes' }), /"config"\.input is "bytes", expected "values" or "tokens"/],
+    ];
+    for (const [what, edit, pattern] of cases) {
+      const p = parseFile(bytes);
+      edit(p);
+      throwsUserError(() => decodeCheckpoint(reseal(p), 'lm.ckpt'), pattern);
+      assert.ok(true, what);
+    }
+  });
+
+  test('resuming a stateful run without --stateful (or the reverse) names the flag', () => {
+    const s = stateful();
+    throwsUserError(() => checkResumeCompatible(s, { config: lm, options: { ...s.options, stateful: undefined } }, 'lm.ckpt'),
+      /stateful training off \(--stateful\) contradicts lm\.ckpt \(stateful on\); pass --stateful/);
+    throwsUserError(() => checkResumeCompatible(s, { config: lm, options: { ...s.options, task: { name: 'text', vocabulary: ['a'] } } }, 'lm.ckpt'),
+      /--task text contradicts lm\.ckpt/);
   });
 });
 
