@@ -17,6 +17,8 @@ export interface Checkpoint extends CheckpointSummary {
    * options, CRC-checked): the run continues exactly where it was, here or with `npm run train -- --resume`.
    */
   bytes: Uint8Array;
+  /** A text run's text: its name, and its bytes unless it is the default corpus (absent: a digits run). */
+  text?: { name: string; bytes?: Uint8Array };
 }
 
 const key = 'latest';

@@ -4,6 +4,9 @@
 import type { LrScheduleKind } from '../train/lr-schedule.ts';
 
 export interface Hyper {
+  /** 'digits': classify MNIST digits read row by row; 'text': a character-level language model of a text
+   *  (the CLI's --task text). Records saved before tasks have none: digits. */
+  task?: 'digits' | 'text';
   /** Hidden sizes of the LSTM layers, bottom first (the CLI's --layers). */
   layers: number[];
   batch: number;
@@ -20,13 +23,18 @@ export interface Hyper {
   lrSchedule: LrScheduleKind;
   /** Steps of linear warmup; 0 = none. */
   warmup: number;
+  /** Text: characters per training window (the CLI's --seq). */
+  seq: number;
+  /** Text: carry each batch row's state from window to window (the CLI's --stateful). */
+  stateful?: boolean;
 }
 
 export const referenceHyper: Hyper = {
-  layers: [128], batch: 100, lr: 0.001, length: 1000, unit: 'steps', seed: 0, validateEvery: 100, clipNorm: 0, lrSchedule: 'constant', warmup: 0,
+  task: 'digits', layers: [128], batch: 100, lr: 0.001, length: 1000, unit: 'steps', seed: 0, validateEvery: 100, clipNorm: 0, lrSchedule: 'constant', warmup: 0,
+  seq: 100, stateful: false,
 };
 
-type NumericField = Exclude<keyof Hyper, 'unit' | 'lrSchedule'>;
+type NumericField = Exclude<keyof Hyper, 'unit' | 'lrSchedule' | 'task' | 'stateful'>;
 
 interface FieldRule {
   label: string;
@@ -68,6 +76,7 @@ export const fieldRules: Record<NumericField, FieldRule> = {
   seed: { label: 'Seed', parse: wholeNumber(0, 2 ** 32 - 1) },
   warmup: { label: 'Warmup', parse: wholeNumber(0, 1e9) },
   validateEvery: { label: 'Validate every', parse: wholeNumber(1, 1e9) },
+  seq: { label: 'Sequence length', parse: wholeNumber(1, 10000) },
   clipNorm: {
     label: 'Clip gradient norm',
     parse: (text) => {
@@ -92,9 +101,10 @@ export function parseHyper(
   texts: Record<NumericField, string>,
   unit: Hyper['unit'],
   lrSchedule: LrScheduleKind = 'constant',
+  choices: Pick<Hyper, 'task' | 'stateful'> = {},
 ): { hyper: Hyper } | { errors: Partial<Record<NumericField, string>> } {
   const errors: Partial<Record<NumericField, string>> = {};
-  const values = { unit, lrSchedule } as Hyper;
+  const values = { unit, lrSchedule, task: choices.task ?? 'digits', stateful: choices.stateful ?? false } as Hyper;
   for (const f of numericFields) {
     const r = fieldRules[f].parse(texts[f], unit);
     if (typeof r === 'string') errors[f] = fieldError(f, texts[f], unit);
@@ -106,13 +116,18 @@ export function parseHyper(
 /** The layers of a hyperparameter record, as the page shows them ("128,128"); older records have `hidden`. */
 export const layersText = (h: Partial<Hyper> & { hidden?: number }): string => (h.layers ?? [h.hidden ?? '?']).join(',');
 
-/** A hyperparameter record saved by an older page (one layer, `hidden`) as today's. */
+/** A hyperparameter record saved by an older page (one layer, `hidden`; no task) as today's. */
 export function currentHyper(h: Partial<Hyper> & { hidden?: number }): Partial<Hyper> {
   const { hidden, ...rest } = h;
-  return rest.layers === undefined && hidden !== undefined ? { ...rest, layers: [hidden] } : rest;
+  const layers = rest.layers === undefined && hidden !== undefined ? { layers: [hidden] } : {};
+  return { task: 'digits', seq: referenceHyper.seq, stateful: false, ...rest, ...layers };
 }
 
-/** Optimizer steps for a run over `trainCount` images. */
+/** Steps in one pass over `trainCount` images or windows (a stateful text run's: its tracks' length). */
+export const stepsPerEpoch = (h: Hyper, trainCount: number): number =>
+  h.task === 'text' && h.stateful ? Math.floor(trainCount / h.batch) : Math.ceil(trainCount / h.batch);
+
+/** Optimizer steps for a run over `trainCount` images or windows. */
 export function totalSteps(h: Hyper, trainCount: number): number {
-  return h.unit === 'steps' ? h.length : h.length * Math.ceil(trainCount / h.batch);
+  return h.unit === 'steps' ? h.length : h.length * stepsPerEpoch(h, trainCount);
 }

@@ -24,6 +24,8 @@ declare global {
       history: () => History;
       checkpoint?: CheckpointSummary;
       lastPrediction?: { probabilities: number[]; hidden: number[]; steps: number; units: number };
+      /** A text run's samples as the page showed them, oldest first. */
+      samples: { step: number; text: string }[];
       /** Every workgroup-size status the worker reported, oldest first. */
       tuning: TuningStatus[];
       simulateDeviceLoss: () => void;
@@ -41,15 +43,38 @@ function main(): void {
   const form = createHyperForm();
   const charts = createCharts();
   const app: NonNullable<Window['lstmApp']> = {
-    state: 'loading', history: () => charts.history, tuning: [], simulateDeviceLoss: () => send({ type: 'simulate-device-loss' }),
+    state: 'loading', history: () => charts.history, tuning: [], samples: [], simulateDeviceLoss: () => send({ type: 'simulate-device-loss' }),
   };
   window.lstmApp = app;
   let hasModel = false;
+  /** The task of the run the worker holds (the form's until one opens): text shows losses in bits per character. */
+  let runTask: 'digits' | 'text' = 'digits';
+  const isText = (): boolean => runTask === 'text';
+  /** The chosen text file's bytes for the worker (the default corpus: none). */
+  const withText = async (hyper: { task?: string }): Promise<{ name: string; bytes: ArrayBuffer } | undefined> => {
+    const file = hyper.task === 'text' ? form.textFile() : undefined;
+    return file ? { name: file.name, bytes: await file.arrayBuffer() } : undefined;
+  };
+  const temperature = byId<HTMLInputElement>('f-temperature');
+  const prime = byId<HTMLInputElement>('f-prime');
+  const sampleButton = byId<HTMLButtonElement>('btn-sample');
+  const sampleSettings = () => ({ temperature: Number(temperature.value), prime: prime.value });
+  const settingsChanged = (): void => {
+    byId('temperature-value').textContent = Number(temperature.value).toFixed(1);
+    send({ type: 'sample-settings', settings: sampleSettings() });
+  };
+  temperature.addEventListener('input', settingsChanged);
+  prime.addEventListener('change', settingsChanged);
+  sampleButton.addEventListener('click', () => send({ type: 'sample', settings: sampleSettings() }));
 
   const controls = createControls({
     start: () => {
       const hyper = form.read();
-      if (hyper) send({ type: 'start', hyper, autotune: form.autotune() });
+      if (!hyper) return;
+      withText(hyper).then(
+        (text) => send({ type: 'start', hyper, autotune: form.autotune(), ...(text ? { text } : {}) }, text ? [text.bytes] : []),
+        (e: Error) => showBanner('error', 'input', `Cannot read the text file: ${e.message}`),
+      );
     },
     pause: () => send({ type: 'pause' }),
     resume: () => send({ type: 'resume' }),
@@ -62,8 +87,8 @@ function main(): void {
         showBanner('error', 'input', 'Fix the marked hyperparameters first: they give the batch size and learning rate a loaded model trains with when its file does not say.');
         return;
       }
-      file.arrayBuffer().then(
-        (bytes) => send({ type: 'load-file', name: file.name, bytes, hyper }, [bytes]),
+      Promise.all([file.arrayBuffer(), withText({ task: 'text' })]).then(
+        ([bytes, text]) => send({ type: 'load-file', name: file.name, bytes, hyper, ...(text ? { text } : {}) }, text ? [bytes, text.bytes] : [bytes]),
         (e: Error) => showBanner('error', 'input', `Cannot read ${file.name}: ${e.message}`),
       );
     },
@@ -71,6 +96,7 @@ function main(): void {
   const refresh = (): void => {
     controls.setState(app.state, hasModel, form.valid());
     form.setEnabled(app.state === 'idle' || app.state === 'loading');
+    sampleButton.disabled = !(hasModel && isText() && app.state !== 'failed');
   };
   form.onChange(refresh);
   refresh();
@@ -113,7 +139,11 @@ function main(): void {
         app.state = m.state;
         hasModel = m.state !== 'idle' && m.state !== 'loading' && m.state !== 'tuning';
         showState(m.state);
-        if (m.hyper) form.write(m.hyper);
+        if (m.hyper) {
+          form.write(m.hyper);
+          runTask = m.hyper.task === 'text' ? 'text' : 'digits';
+          charts.setUnit(isText() ? 'bits' : 'nats');
+        }
         if (m.progress) showProgress(m.progress);
         if (m.state === 'running') byId('banners').querySelector('[data-banner="resume"]')?.remove();
         if (m.state === 'idle') {
@@ -131,13 +161,32 @@ function main(): void {
         showTuning(m.status);
         return;
       case 'stats':
-        showStats(m.loss, m.accuracy, m.gradNorm);
+        showStats(m.loss, m.accuracy, m.gradNorm, isText());
         charts.addTrain({ step: m.step, loss: m.loss, accuracy: m.accuracy });
         return;
       case 'validation':
-        byId('s-validation').textContent = percent(m.accuracy, 2);
+        byId('s-validation').textContent = isText() ? `${(m.loss / Math.LN2).toFixed(3)} bits/char` : percent(m.accuracy, 2);
         charts.addValidation({ step: m.step, loss: m.loss, accuracy: m.accuracy });
         return;
+      case 'text-ready':
+        byId('text-source').textContent = `${m.name}: ${m.characters.toLocaleString('en-US')} characters in windows, ${m.symbols} distinct; ` +
+          `${m.train.toLocaleString('en-US')} training and ${m.validation.toLocaleString('en-US')} validation windows`;
+        return;
+      case 'sample': {
+        app.samples.push({ step: m.step, text: m.text });
+        const shown = byId('sample-text');
+        shown.textContent = m.text;
+        shown.classList.remove('muted');
+        byId('sample-step').textContent = `At step ${m.step.toLocaleString('en-US')}, temperature ${m.settings.temperature.toFixed(1)}, prime ${JSON.stringify(m.settings.prime)}.`;
+        byId('sample-error').hidden = true;
+        return;
+      }
+      case 'sample-error': {
+        const error = byId('sample-error');
+        error.textContent = m.message;
+        error.hidden = false;
+        return;
+      }
       case 'test':
         byId('s-test').textContent = `${percent(m.accuracy, 2)} of ${m.count.toLocaleString('en-US')}`;
         return;
@@ -145,8 +194,8 @@ function main(): void {
         charts.set(m.history);
         const t = m.history.train.at(-1);
         const v = m.history.validation.at(-1);
-        if (t) showStats(t.loss, t.accuracy);
-        byId('s-validation').textContent = v ? percent(v.accuracy, 2) : '–';
+        if (t) showStats(t.loss, t.accuracy, undefined, isText());
+        byId('s-validation').textContent = v ? (isText() ? `${(v.loss / Math.LN2).toFixed(3)} bits/char` : percent(v.accuracy, 2)) : '–';
         return;
       }
       case 'timings':
@@ -201,7 +250,7 @@ function main(): void {
     e.preventDefault();
     showBanner('error', 'worker', `The training worker failed: ${e.message || 'it could not be started'}. Reload the page; the last checkpoint is kept in this browser.`);
   };
-  send({ type: 'init', dataUrl: new URL(mnistPath, document.baseURI).href });
+  send({ type: 'init', dataUrl: new URL(mnistPath, document.baseURI).href, baseUrl: document.baseURI });
 }
 
 try {

@@ -21,9 +21,13 @@ export interface CheckpointSummary {
 }
 
 export type ToWorker =
-  | { type: 'init'; dataUrl: string }
+  | { type: 'init'; dataUrl: string; /** the page's own URL: the default text is under corpus/ beside it */ baseUrl: string }
   /** autotune: tune the workgroup sizes first when this browser has none cached for this adapter and shape. */
-  | { type: 'start'; hyper: Hyper; autotune: boolean }
+  | { type: 'start'; hyper: Hyper; autotune: boolean; /** the text task's chosen file; absent: the default corpus */ text?: TextFile }
+  /** Text: sample now with these settings (they also serve the samples at each validation). */
+  | { type: 'sample'; settings: SampleSettings }
+  /** Text: the settings of the samples at each validation. */
+  | { type: 'sample-settings'; settings: SampleSettings }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'reset' }
@@ -31,10 +35,23 @@ export type ToWorker =
   | { type: 'download' }
   /** The full training state as the CLI's checkpoint file (npm run train -- --resume FILE continues it). */
   | { type: 'download-checkpoint' }
-  | { type: 'load-file'; name: string; bytes: ArrayBuffer; /** the form's values, for what the file does not say */ hyper: Hyper }
+  | { type: 'load-file'; name: string; bytes: ArrayBuffer; /** the form's values, for what the file does not say */ hyper: Hyper;
+    /** A text model's text: the form's chosen file (absent: the default corpus). */ text?: TextFile }
   | { type: 'resume-checkpoint' }
   /** Destroys the GPU device as a driver reset would, to exercise the failure path (tests, the console). */
   | { type: 'simulate-device-loss' };
+
+/** A text file the page sends the worker. */
+export interface TextFile {
+  name: string;
+  bytes: ArrayBuffer;
+}
+
+/** How the page's samples are drawn: the temperature slider and the prime field. */
+export interface SampleSettings {
+  temperature: number;
+  prime: string;
+}
 
 export interface Progress {
   step: number;
@@ -60,6 +77,11 @@ export type FromWorker =
   | { type: 'adapter'; adapter: AdapterDescription; timestampQuery: boolean }
   | { type: 'data-progress'; loaded: number; total: number }
   | { type: 'data-ready'; train: number; validation: number; test: number }
+  /** A text run's data: its name, characters, distinct characters and windows. */
+  | { type: 'text-ready'; name: string; characters: number; symbols: number; train: number; validation: number }
+  /** A text run's sample (prime included) of its weights at `step`; or why it could not be drawn. */
+  | { type: 'sample'; step: number; text: string; settings: SampleSettings }
+  | { type: 'sample-error'; message: string }
   | { type: 'state'; state: RunState; hyper?: Hyper; progress?: Progress; source?: string }
   | { type: 'progress'; progress: Progress }
   | { type: 'tuning'; status: TuningStatus }

@@ -7,6 +7,8 @@ import { byId } from './dom.ts';
 
 export interface Charts {
   set(history: History): void;
+  /** 'bits': losses drawn in bits per character (a text run); 'nats': as the loss is (cross-entropy). */
+  setUnit(unit: 'bits' | 'nats'): void;
   addTrain(point: History['train'][number]): void;
   addValidation(point: History['validation'][number]): void;
   readonly history: History;
@@ -26,12 +28,18 @@ export function createCharts(): Charts {
   const lossHost = byId('chart-loss');
   const accHost = byId('chart-accuracy');
   const width = (): number => Math.max(300, lossHost.clientWidth);
+  let unit: 'bits' | 'nats' = 'nats';
+  const titles = { nats: 'Loss (cross-entropy)', bits: 'Loss (bits per character)' };
   const loss = new uPlot({
-    title: 'Minibatch loss (cross-entropy)', width: width(), height: 220,
+    title: titles.nats, width: width(), height: 220,
     scales: { x: { time: false } },
-    series: [{ label: 'step' }, { label: 'loss', stroke: '#d64545', width: 1.5, spanGaps: true, points: { show: false } }],
+    series: [
+      { label: 'step' },
+      { label: 'minibatch', stroke: '#d64545', width: 1.5, spanGaps: true, points: { show: false } },
+      { label: 'validation', stroke: '#1c7c32', width: 2, spanGaps: true, points: { show: true, size: 6 } },
+    ],
     axes: axisOptions('loss'),
-  }, [[], []], lossHost);
+  }, [[], [], []], lossHost);
   const accuracy = new uPlot({
     title: 'Accuracy', width: width(), height: 220,
     scales: { x: { time: false }, y: { range: [0, 1] } },
@@ -46,9 +54,12 @@ export function createCharts(): Charts {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const redraw = (): void => {
     timer = undefined;
-    loss.setData([history.train.map((p) => p.step), history.train.map((p) => p.loss)]);
     // Aligned data: one x for both series, null where a series has no value at that step.
     const steps = [...new Set([...history.train.map((p) => p.step), ...history.validation.map((p) => p.step)])].sort((a, b) => a - b);
+    const scale = unit === 'bits' ? 1 / Math.LN2 : 1;
+    const trainLoss = new Map(history.train.map((p) => [p.step, p.loss * scale]));
+    const validationLoss = new Map(history.validation.map((p) => [p.step, p.loss * scale]));
+    loss.setData([steps, steps.map((s) => trainLoss.get(s) ?? null), steps.map((s) => validationLoss.get(s) ?? null)]);
     const train = new Map(history.train.map((p) => [p.step, p.accuracy]));
     const validation = new Map(history.validation.map((p) => [p.step, p.accuracy]));
     accuracy.setData([steps, steps.map((s) => train.get(s) ?? null), steps.map((s) => validation.get(s) ?? null)]);
@@ -63,6 +74,13 @@ export function createCharts(): Charts {
 
   return {
     get history() { return history; },
+    setUnit(u) {
+      if (u === unit) return;
+      unit = u;
+      const title = lossHost.querySelector('.u-title');
+      if (title) title.textContent = titles[u];
+      schedule();
+    },
     set(h) {
       history = { train: [...h.train], validation: [...h.validation] };
       schedule();

@@ -45,8 +45,9 @@ export function showTuning(t: TuningStatus): void {
   line.dataset.source = t.source;
 }
 
-export function showStats(loss: number, accuracy: number, gradNorm?: number): void {
-  byId('s-loss').textContent = loss.toFixed(4);
+/** `bits`: a text run's loss, shown in bits per character. */
+export function showStats(loss: number, accuracy: number, gradNorm?: number, bits = false): void {
+  byId('s-loss').textContent = bits ? `${(loss / Math.LN2).toFixed(3)} bits/char` : loss.toFixed(4);
   byId('s-accuracy').textContent = percent(accuracy);
   byId('s-grad').textContent = gradNorm === undefined ? '–' : gradNorm.toPrecision(3);
 }

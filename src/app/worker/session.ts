@@ -4,7 +4,9 @@
 import type { GpuContext } from '../../gpu/device.ts';
 import { type TrainingOptions, type TrainingState, decodeCheckpoint, encodeCheckpoint } from '../../io/checkpoint.ts';
 import { saveModelBytes } from '../../io/model-file.ts';
-import { type ModelConfig, type Tensors, referenceModel } from '../../train/model.ts';
+import { decodeSymbols, encodeText } from '../../data/text.ts';
+import { type ModelConfig, type Tensors, readsTokens } from '../../train/model.ts';
+import { type Sampler, createSampler } from '../../train/sampler.ts';
 import { type Predictor, createPredictor } from '../../train/predictor.ts';
 import { makeSchedule } from '../../train/lr-schedule.ts';
 import { UserError } from '../../user-error.ts';
@@ -12,16 +14,17 @@ import type { PlanTuning } from '../../train/plan.ts';
 import { type Engine, type SessionConfig, type SessionHooks, createSessionTrainer, runSession } from '../../train/session.ts';
 import { type Trainer, defaultAdam } from '../../train/trainer.ts';
 import { loadCheckpoint, recordFormat, saveCheckpoint } from '../checkpoint-store.ts';
-import type { Hyper } from '../hyperparams.ts';
-import type { FromWorker, History, Progress, RunState } from '../protocol.ts';
-import type { BrowserMnist } from './load-mnist.ts';
+import { type Hyper, stepsPerEpoch } from '../hyperparams.ts';
+import type { FromWorker, History, Progress, RunState, SampleSettings } from '../protocol.ts';
+import type { RunData } from './run-data.ts';
 import { type StepProfiler, createStepProfiler } from './profile-step.ts';
 
 export interface SessionOptions {
   ctx: GpuContext;
   /** A new device in place of a lost one (the worker's own context follows it). */
   replaceGpu: () => Promise<GpuContext>;
-  data: BrowserMnist;
+  /** What it trains on: digits or a text (run-data.ts). */
+  data: RunData;
   hyper: Hyper;
   totalSteps: number;
   post: (m: FromWorker, transfer?: Transferable[]) => void;
@@ -37,6 +40,8 @@ export interface SessionOptions {
   source: string;
   /** The autotuner's choice (scheduler, workgroup sizes); the defaults when absent. */
   tuning?: PlanTuning;
+  /** Text: how the samples at each validation are drawn. */
+  sampleSettings?: SampleSettings;
 }
 
 export interface Session {
@@ -54,6 +59,10 @@ export interface Session {
   modelBytes(): Promise<Uint8Array>;
   /** The full state as the CLI's checkpoint file (read between two steps when training). */
   checkpointBytes(): Promise<Uint8Array>;
+  /** Text: a sample of the current weights, posted (read between two steps when training); the settings
+   *  also serve the samples at each validation. */
+  sample(settings: SampleSettings): Promise<void>;
+  setSampleSettings(settings: SampleSettings): void;
   postState(): void;
   destroy(): void;
 }
@@ -76,13 +85,14 @@ const yieldToEvents = (): Promise<void> => new Promise((resolve) => {
 const pageWords = (message: string): string =>
   message.replace(/--clip-norm\b/g, 'a gradient-norm clip').replace(/--warmup\b/g, 'a warmup of').replace(/--lr\b/g, 'learning rate').replace(/--batch\b/g, 'batch size').replace(/--hidden\b/g, 'hidden size');
 
-/** The LSTM the page trains on MNIST with `hidden` units. */
-export const pageModel = (data: BrowserMnist, layers: number[]): ModelConfig =>
-  ({ ...referenceModel, steps: data.train.rows, inputSize: data.train.cols, layers: [...layers], classes: 10 });
+/** Symbols a sample writes after its prime. */
+const sampleLength = 240;
 
 export async function createSession(o: SessionOptions): Promise<Session> {
   const { data, hyper, post } = o;
-  const model = pageModel(data, hyper.layers);
+  const model = data.model;
+  const isText = readsTokens(model);
+  let sampleSettings: SampleSettings = o.sampleSettings ?? { temperature: 0.8, prime: 'The ' };
   // The trainer counts the steps since its initialisation or since a model was loaded (Adam's moments
   // start at zero then); the page counts on from the loaded model's own steps.
   const offset = o.start && !('dataOrder' in o.start) ? o.start.steps : (o.stepOffset ?? 0);
@@ -96,12 +106,15 @@ export async function createSession(o: SessionOptions): Promise<Session> {
       throw e instanceof UserError ? new UserError(pageWords(e.message)) : e;
     }
   }
-  const options: TrainingOptions = { batch: hyper.batch, lr: hyper.lr, seed: hyper.seed, clipNorm: hyper.clipNorm, ...(schedule ? { schedule } : {}) };
+  const options: TrainingOptions = {
+    batch: hyper.batch, lr: hyper.lr, seed: hyper.seed, clipNorm: hyper.clipNorm, ...(schedule ? { schedule } : {}),
+    ...(data.task.name !== 'mnist' ? { task: data.task } : {}), ...(isText && hyper.stateful ? { stateful: true } : {}),
+  };
   const start = resumed ?? o.start?.params;
   const cfg: SessionConfig = {
     model, adam: defaultAdam, options, totalSteps: o.totalSteps, stepOffset: offset,
     logEvery: 10, logEverySeconds: 0.1, validateEvery: hyper.validateEvery, checkpoint: { everySeconds: checkpointEverySeconds },
-    datasets: { train: data.train, validation: data.validation, test: data.test },
+    datasets: { train: data.train, validation: data.validation, ...(data.test ? { test: data.test } : {}) },
   };
   let engine: Engine = { ctx: o.ctx, trainer: await createSessionTrainer(cfg, o.ctx, o.tuning, start) };
   const step = (): number => offset + engine.trainer.step;
@@ -111,6 +124,7 @@ export async function createSession(o: SessionOptions): Promise<Session> {
   let loop: Promise<void> | undefined;
   let stopRequested = false;
   let predictor: Promise<Predictor> | undefined;
+  let sampler: Promise<Sampler> | undefined;
   let profiler: StepProfiler | undefined;
   // The checkpoint that holds this run: the one it resumed, then each one it saves.
   let lastSave = o.fromSavedCheckpoint ? { step: step(), at: performance.now() } : undefined;
@@ -131,7 +145,7 @@ export async function createSession(o: SessionOptions): Promise<Session> {
     if (s > rate.step && trainMs > rate.trainMs) rate = { step: s, trainMs, msPerStep: (trainMs - rate.trainMs) / (s - rate.step) };
     const msPerStep = rate.msPerStep;
     return {
-      step: s, totalSteps: o.totalSteps, epoch: (s * hyper.batch) / data.train.count, trainMs, msPerStep,
+      step: s, totalSteps: o.totalSteps, epoch: s / stepsPerEpoch(hyper, data.train.count), trainMs, msPerStep,
       samplesPerSec: msPerStep > 0 ? (1000 * hyper.batch) / msPerStep : 0,
     };
   };
@@ -141,9 +155,29 @@ export async function createSession(o: SessionOptions): Promise<Session> {
     const params = await engine.trainer.readParams();
     const extra: Record<string, string> = { steps: String(step()), batch: String(hyper.batch), lr: String(hyper.lr), seed: String(hyper.seed) };
     const validation = history.validation.at(-1);
-    if (validation) extra.validation_accuracy = validation.accuracy.toFixed(4);
+    if (validation && isText) extra.validation_bits_per_char = (validation.loss / Math.LN2).toFixed(4);
+    else if (validation) extra.validation_accuracy = validation.accuracy.toFixed(4);
     if (testAccuracy !== undefined) extra.test_accuracy = testAccuracy.toFixed(4);
-    return saveModelBytes(model, params, extra);
+    return saveModelBytes(model, params, extra, data.task);
+  };
+
+  /** A sample of the weights now, posted; a prime outside the vocabulary is said where the sample would be. */
+  const drawSample = async (): Promise<void> => {
+    const vocabulary = data.task.vocabulary;
+    if (!isText || !vocabulary) throw new UserError('only a text model writes samples');
+    let prime: Uint8Array;
+    try {
+      prime = encodeText(sampleSettings.prime || (vocabulary.includes('\n') ? '\n' : vocabulary[0]), vocabulary, 'the prime');
+    } catch (e) {
+      post({ type: 'sample-error', message: (e as Error).message });
+      return;
+    }
+    const ctx = engine.ctx;
+    sampler ??= createSampler(ctx, model, await engine.trainer.readParams());
+    const s = await sampler;
+    s.writeParams(await engine.trainer.readParams());
+    const [symbols] = await s.sample({ prime, length: sampleLength, temperature: sampleSettings.temperature, seed: hyper.seed + step() });
+    post({ type: 'sample', step: step(), text: decodeSymbols(symbols, vocabulary), settings: sampleSettings });
   };
 
   const checkpointBytes = async (): Promise<Uint8Array> => {
@@ -153,7 +187,9 @@ export async function createSession(o: SessionOptions): Promise<Session> {
 
   const store = async (checkpoint: TrainingState): Promise<void> => {
     const summary = { step: offset + checkpoint.step, totalSteps: o.totalSteps, savedAt: Date.now(), hyper };
-    await saveCheckpoint({ format: recordFormat, ...summary, stepOffset: offset, trainMs, history, bytes: encodeCheckpoint(checkpoint) });
+    await saveCheckpoint({
+      format: recordFormat, ...summary, stepOffset: offset, trainMs, history, bytes: encodeCheckpoint(checkpoint), ...(data.text ? { text: data.text } : {}),
+    });
     lastSave = { step: summary.step, at: performance.now() };
     post({ type: 'checkpoint-saved', summary });
   };
@@ -162,6 +198,8 @@ export async function createSession(o: SessionOptions): Promise<Session> {
   const dropDeviceObjects = (): void => {
     void predictor?.then((p) => p.destroy(), () => undefined);
     predictor = undefined;
+    void sampler?.then((s) => s.destroy(), () => undefined);
+    sampler = undefined;
     profiler?.destroy();
     profiler = undefined;
   };
@@ -216,6 +254,8 @@ export async function createSession(o: SessionOptions): Promise<Session> {
         trainMs += performance.now() - stepBegan;
         runSteps += 1;
         if (runSteps === profileFirstAt || (offset + trainerStep) % profileEverySteps === 0) await (profiler ??= createStepProfiler(ctx, trainer, post)).profile(step());
+        // A text run writes a sample at each validation: the page watches it learn.
+        if (isText && (step() % hyper.validateEvery === 0 || step() === o.totalSteps)) await drawSample();
       },
       betweenSteps: async () => {
         await drain();
@@ -230,9 +270,11 @@ export async function createSession(o: SessionOptions): Promise<Session> {
     engine = result;
     await drain();
     if (result.outcome === 'done') {
-      const test = await engine.trainer.evaluate('test');
-      testAccuracy = test.accuracy;
-      post({ type: 'test', step: step(), accuracy: test.accuracy, count: test.count });
+      if (data.test) {
+        const test = await engine.trainer.evaluate('test');
+        testAccuracy = test.accuracy;
+        post({ type: 'test', step: step(), accuracy: test.accuracy, count: test.count });
+      }
       state = 'done';
     } else {
       state = 'paused';
@@ -277,6 +319,13 @@ export async function createSession(o: SessionOptions): Promise<Session> {
     },
     modelBytes: () => exclusive(modelBytes),
     checkpointBytes: () => exclusive(checkpointBytes),
+    sample(settings) {
+      sampleSettings = settings;
+      return exclusive(drawSample);
+    },
+    setSampleSettings(settings) {
+      sampleSettings = settings;
+    },
     postState,
     destroy() {
       stopRequested = true;

@@ -19,7 +19,11 @@ import { type Hyper, currentHyper, referenceHyper, totalSteps } from '../hyperpa
 import type { FromWorker, History, ToWorker, TuningStatus } from '../protocol.ts';
 import { loadTuning, saveTuning } from '../tuning-store.ts';
 import { type BrowserMnist, loadMnist } from './load-mnist.ts';
-import { type Session, type SessionOptions, createSession, pageModel } from './session.ts';
+import { type Session, type SessionOptions, createSession } from './session.ts';
+import type { SampleSettings, TextFile } from '../protocol.ts';
+import { type RunData, defaultTextName, digitsData, fetchDefaultText, textData } from './run-data.ts';
+import type { Task } from '../../data/tasks.ts';
+import { readsTokens } from '../../train/model.ts';
 
 /** A reset stopped the tuning of the run being opened. */
 class TuningStopped extends Error {
@@ -38,6 +42,8 @@ const post = (m: FromWorker, transfer: Transferable[] = []): void => scope.postM
 
 let ctx: GpuContext | undefined;
 let data: BrowserMnist | undefined;
+let pageUrl = '';
+let sampleSettings: SampleSettings = { temperature: 0.8, prime: 'The ' };
 let session: Session | undefined;
 let control: Promise<void> = Promise.resolve();
 /** Aborts the tuning in progress (a reset arrived). */
@@ -60,7 +66,8 @@ async function replaceGpu(): Promise<GpuContext> {
   return gpu();
 }
 
-async function init(dataUrl: string): Promise<void> {
+async function init(dataUrl: string, baseUrl: string): Promise<void> {
+  pageUrl = baseUrl;
   try {
     await gpu();
   } catch (e) {
@@ -82,6 +89,8 @@ async function closeSession(): Promise<void> {
 
 interface OpenOptions {
   hyper: Hyper;
+  /** What the run trains on (digits or a text). */
+  data: RunData;
   totalSteps: number;
   source: string;
   start?: SessionOptions['start'];
@@ -100,7 +109,7 @@ const gain = (r: Pick<TuningRecord, 'overrides' | 'scheduler' | 'defaultMs' | 't
 
 /** The scheduler and workgroup sizes for a run of `hyper` here: cached for this adapter and shape, else tuned
  *  now (with `autotune`), else the defaults. Throws the abort's reason when a reset stops the tuning. */
-async function planTuningFor(context: GpuContext, loaded: BrowserMnist, hyper: Hyper, autotune: boolean): Promise<PlanTuning | undefined> {
+async function planTuningFor(context: GpuContext, loaded: RunData, hyper: Hyper, autotune: boolean): Promise<PlanTuning | undefined> {
   const cache: TuningCache = {
     load: (key) => loadTuning(key).catch((e: Error) => {
       console.warn(`The tuning cache could not be read (${e.message}): it is ignored.`);
@@ -113,7 +122,7 @@ async function planTuningFor(context: GpuContext, loaded: BrowserMnist, hyper: H
   tuning = abort;
   let outcome: TuningOutcome;
   try {
-    outcome = await tuneAtFirstUse(context, pageModel(loaded, hyper.layers), hyper.batch, loaded.train, {
+    outcome = await tuneAtFirstUse(context, loaded.model, hyper.batch, loaded.train, {
       when: autotune ? 'auto' : 'cached', cache, signal: abort.signal,
       onStart: () => {
         post({ type: 'state', state: 'tuning', hyper });
@@ -139,8 +148,7 @@ async function planTuningFor(context: GpuContext, loaded: BrowserMnist, hyper: H
 
 /** Opens a run (closing the one before); undefined when a reset stopped its tuning. */
 async function open(o: OpenOptions): Promise<Session | undefined> {
-  const loaded = data;
-  if (!loaded) throw new UserError('MNIST is still loading: wait for the progress bar to finish.');
+  const loaded = o.data;
   await closeSession();
   const context = await gpu();
   post({ type: 'history', history: o.history ?? { train: [], validation: [] } });
@@ -151,7 +159,7 @@ async function open(o: OpenOptions): Promise<Session | undefined> {
       post(m, transfer);
       if (m.type === 'progress' || m.type === 'state') postMemory();
     };
-    session = await createSession({ ...o, ctx: context, replaceGpu, data: loaded, post: report, tuning });
+    session = await createSession({ ...o, ctx: context, replaceGpu, data: loaded, post: report, tuning, sampleSettings });
   } catch (e) {
     post({ type: 'state', state: 'idle' }); // the previous run is closed already
     if (e instanceof TuningStopped) return undefined;
@@ -160,6 +168,25 @@ async function open(o: OpenOptions): Promise<Session | undefined> {
   session.postState();
   return session;
 }
+
+/** The MNIST sets, or a refusal while they load. */
+function mnist(): BrowserMnist {
+  if (!data) throw new UserError('MNIST is still loading: wait for the progress bar to finish.');
+  return data;
+}
+
+/** A run's data for `hyper`: digits, or the text (`text`: a file the page sent; absent: the default corpus). */
+async function runData(hyper: Hyper, text?: TextFile | { name: string; bytes: Uint8Array }, vocabulary?: string[]): Promise<RunData> {
+  if (hyper.task !== 'text') return digitsData(mnist(), hyper.layers);
+  const bytes = text ? new Uint8Array(text.bytes) : await fetchDefaultText(pageUrl);
+  const run = textData(text?.name ?? defaultTextName, bytes, text === undefined, hyper, vocabulary);
+  const { train, validation } = run;
+  post({ type: 'text-ready', name: run.text!.name, characters: train.count * hyper.seq + validation.count * hyper.seq, symbols: run.model.inputSize, train: train.count, validation: validation.count });
+  return run;
+}
+
+/** A loaded file's task as the page's: text or digits. */
+const pageTask = (task: Task | undefined): 'text' | 'digits' => (task?.name === 'text' ? 'text' : 'digits');
 
 /** A model file's hyperparameters: its own where the metadata has them, the form's otherwise. */
 function hyperFromFile(form: Hyper, layers: number[], metadata: Record<string, string>): Hyper {
@@ -186,27 +213,33 @@ function checkMnistShape(name: string, config: ModelConfig): void {
 }
 
 /** A model file (--out) starts a new run from its weights; a checkpoint (--checkpoint) continues its run exactly. */
-async function loadFile(name: string, buffer: ArrayBuffer, form: Hyper): Promise<void> {
-  const trainCount = data?.train.count;
-  if (trainCount === undefined) throw new UserError('MNIST is still loading: wait for the progress bar to finish.');
+async function loadFile(name: string, buffer: ArrayBuffer, form: Hyper, text?: TextFile): Promise<void> {
   const bytes = new Uint8Array(buffer);
   if (decodeSafetensors(bytes, name).metadata.format?.startsWith('webgpu-lstm-checkpoint/')) {
     const state = decodeCheckpoint(bytes, name);
-    checkMnistShape(name, state.config);
+    const task = pageTask(state.options.task);
+    if (task === 'digits') checkMnistShape(name, state.config);
     const { batch, lr, seed, clipNorm, schedule = constantSchedule } = state.options;
-    const hyper = { ...form, layers: state.config.layers, batch, lr, seed, clipNorm, lrSchedule: schedule.kind, warmup: schedule.warmup };
+    const hyper: Hyper = {
+      ...form, task, layers: state.config.layers, batch, lr, seed, clipNorm, lrSchedule: schedule.kind, warmup: schedule.warmup,
+      ...(task === 'text' ? { seq: state.config.steps, stateful: state.options.stateful === true } : {}),
+    };
+    const run = await runData(hyper, text, state.options.task?.vocabulary);
     // A cosine schedule ends where it was planned to; other runs go on for the form's length.
-    const end = schedule.kind === 'cosine' ? Math.max(state.step, schedule.steps) : state.step + totalSteps(hyper, trainCount);
-    if (!(await open({ hyper, totalSteps: end, source: name, start: state }))) return;
+    const end = schedule.kind === 'cosine' ? Math.max(state.step, schedule.steps) : state.step + totalSteps(hyper, run.train.count);
+    if (!(await open({ hyper, data: run, totalSteps: end, source: name, start: state }))) return;
     post({ type: 'notice', message: `Loaded the checkpoint ${name} at step ${state.step}: Resume continues its run exactly where it stopped.` });
     return;
   }
-  const { config, params, metadata } = loadModelBytes(bytes, name);
-  checkMnistShape(name, config);
-  const hyper = hyperFromFile(form, config.layers, metadata);
+  const { config, params, metadata, task: fileTask } = loadModelBytes(bytes, name);
+  const task = pageTask(fileTask);
+  if (task === 'digits') checkMnistShape(name, config);
+  const hyper: Hyper = { ...hyperFromFile(form, config.layers, metadata), task, ...(task === 'text' ? { seq: config.steps } : {}) };
+  const run = await runData(hyper, text, fileTask.vocabulary);
   const startStep = Number.isSafeInteger(Number(metadata.steps)) ? Math.max(0, Number(metadata.steps)) : 0;
-  if (!(await open({ hyper, totalSteps: startStep + totalSteps(hyper, trainCount), source: name, start: { params, steps: startStep } }))) return;
-  post({ type: 'notice', message: `Loaded ${name}: an LSTM of ${describeLayers(config.layers)} units, trained for ${startStep} steps. Resume trains it further; draw a digit to try it.` });
+  if (!(await open({ hyper, data: run, totalSteps: startStep + totalSteps(hyper, run.train.count), source: name, start: { params, steps: startStep } }))) return;
+  const tryIt = task === 'text' ? 'press Sample now to read what it writes' : 'draw a digit to try it';
+  post({ type: 'notice', message: `Loaded ${name}: an LSTM of ${describeLayers(config.layers)} units, trained for ${startStep} steps. Resume trains it further; ${tryIt}.` });
 }
 
 async function resumeCheckpoint(): Promise<void> {
@@ -214,9 +247,13 @@ async function resumeCheckpoint(): Promise<void> {
   if (!c) throw new UserError('there is no checkpoint saved in this browser.');
   const state = decodeCheckpoint(c.bytes, 'the checkpoint saved in this browser');
   const schedule = state.options.schedule ?? constantSchedule;
+  // A record saved before schedules has none in its hyperparameters: its checkpoint's (constant) counts.
+  const hyper: Hyper = { ...referenceHyper, ...currentHyper(c.hyper), lrSchedule: schedule.kind, warmup: schedule.warmup };
+  // A text run's record keeps its text (the default corpus by name only).
+  const text = c.text?.bytes ? { name: c.text.name, bytes: c.text.bytes } : undefined;
+  const run = await runData(hyper, text, state.options.task?.vocabulary);
   const s = await open({
-    // A record saved before schedules has none in its hyperparameters: its checkpoint's (constant) counts.
-    hyper: { ...referenceHyper, ...currentHyper(c.hyper), lrSchedule: schedule.kind, warmup: schedule.warmup },
+    hyper, data: run,
     totalSteps: c.totalSteps, source: 'the checkpoint', start: state, stepOffset: c.stepOffset, fromSavedCheckpoint: true,
     trainMs: c.trainMs, history: c.history,
   });
@@ -238,6 +275,10 @@ async function predict(pixels: Uint8Array): Promise<void> {
         post({ type: 'no-prediction', message: 'Start training or load a model to see what it predicts.' });
         continue;
       }
+      if (readsTokens(session.model)) {
+        post({ type: 'no-prediction', message: 'This is a text model: it writes text (see Write) rather than reading digits.' });
+        continue;
+      }
       const p = await (await session.predictor()).predict(next, session.trainer.plan.buffers.params);
       const { steps } = session.model;
       post({ type: 'prediction', probabilities: p.probabilities, hidden: p.hidden, steps, units: topHidden(session.model) }, [p.hidden.buffer]);
@@ -249,12 +290,21 @@ async function predict(pixels: Uint8Array): Promise<void> {
 
 async function handle(m: ToWorker): Promise<void> {
   switch (m.type) {
-    case 'init': return init(m.dataUrl);
+    case 'init': return init(m.dataUrl, m.baseUrl);
     case 'start': {
-      const s = await open({ hyper: m.hyper, totalSteps: totalSteps(m.hyper, data?.train.count ?? 0), source: 'a new model', autotune: m.autotune });
+      const run = await runData(m.hyper, m.text);
+      const s = await open({ hyper: m.hyper, data: run, totalSteps: totalSteps(m.hyper, run.train.count), source: 'a new model', autotune: m.autotune });
       void s?.run();
       return;
     }
+    case 'sample':
+      sampleSettings = m.settings;
+      if (!session) throw new UserError('there is no text model to sample from yet: start training or load one.');
+      return session.sample(m.settings);
+    case 'sample-settings':
+      sampleSettings = m.settings;
+      session?.setSampleSettings(m.settings);
+      return;
     case 'pause': return session?.pause();
     case 'resume':
       if (session) void session.run();
@@ -267,16 +317,16 @@ async function handle(m: ToWorker): Promise<void> {
     case 'download': {
       if (!session) throw new UserError('there is no model to download yet: start training or load a model.');
       const bytes = await session.modelBytes();
-      post({ type: 'model-file', name: `webgpu-lstm-h${session.model.layers.join('-')}-step${session.step}.safetensors`, bytes }, [bytes.buffer]);
+      post({ type: 'model-file', name: `webgpu-lstm-${readsTokens(session.model) ? 'text-' : ''}h${session.model.layers.join('-')}-step${session.step}.safetensors`, bytes }, [bytes.buffer]);
       return;
     }
     case 'download-checkpoint': {
       if (!session) throw new UserError('there is no run to save yet: start training or load a model.');
       const bytes = await session.checkpointBytes();
-      post({ type: 'model-file', name: `webgpu-lstm-h${session.model.layers.join('-')}-step${session.step}.checkpoint.safetensors`, bytes }, [bytes.buffer]);
+      post({ type: 'model-file', name: `webgpu-lstm-${readsTokens(session.model) ? 'text-' : ''}h${session.model.layers.join('-')}-step${session.step}.checkpoint.safetensors`, bytes }, [bytes.buffer]);
       return;
     }
-    case 'load-file': return loadFile(m.name, m.bytes, m.hyper);
+    case 'load-file': return loadFile(m.name, m.bytes, m.hyper, m.text);
     case 'resume-checkpoint': return resumeCheckpoint();
     case 'predict': return predict(m.pixels);
     case 'simulate-device-loss':
