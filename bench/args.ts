@@ -34,6 +34,8 @@ export interface BenchOptions {
   tfjsCapSec: number;
   /** The stacked section (two layers of the main shape's H: workload.ts stackedShape); off with --no-stacked. */
   stacked: boolean;
+  /** The char-LM section (a character-level language model: workload.ts charLmShape); off with --no-char-lm. */
+  charLm: boolean;
 }
 
 export interface HelpRequest {
@@ -69,8 +71,13 @@ Usage: npm run bench -- [flags]
   --no-stacked            skip the stacked section: two LSTM layers of the main shape's H (128,128 at the
                           reference shape), ours in Node and Chromium beside tfjs-layers' stacked tf.layers.lstm
                           on webgpu and wasm, of --systems
-  --tfjs-cap S            seconds tfjs-webgpu may take at a pixel shape before it is stopped and how far it got
-                          is reported (default 300; --quick 8)
+  --no-char-lm            skip the char-LM section: a character-level language model, T=64, B=32, two LSTM layers
+                          of 128, V=80 symbols, loss at every step (T=8, B=4, layers 8,8, V=12 with --quick; also
+                          T=100, B=64, layers 256,256 with --sweep, not --quick, tfjs capped there by --tfjs-cap),
+                          ours in Node and Chromium beside the equivalent tfjs-layers model (one-hot (B, T, V)
+                          input, timeDistributed dense) on webgpu, wasm and cpu, of --systems
+  --tfjs-cap S            seconds tfjs-webgpu may take at a pixel shape (and a tfjs system at the char-LM section's
+                          larger shape) before it is stopped and how far it got is reported (default 300; --quick 8)
   --node-adapter NAME     Node's WebGPU adapter whose name contains NAME (default: as npm run train picks)
   --timeout S             seconds one system may take before it is recorded as failed (default 900; --quick 300)
   --out DIR               where latest.json, a dated copy, latest.md and the sweep chart go (default bench/results)
@@ -97,6 +104,7 @@ const flags = {
   'sweep-systems': { type: 'string' },
   'no-pixel': { type: 'boolean' },
   'no-stacked': { type: 'boolean' },
+  'no-char-lm': { type: 'boolean' },
   'tfjs-cap': { type: 'string' },
   'node-adapter': { type: 'string' },
   timeout: { type: 'string' },
@@ -167,6 +175,7 @@ export function parseBenchArgs(argv: string[], defaultOut: string): BenchOptions
     timeoutSec: whole('timeout', v('timeout'), quick ? 300 : 900, 1, 86400),
     pixel: values['no-pixel'] !== true,
     stacked: values['no-stacked'] !== true,
+    charLm: values['no-char-lm'] !== true,
     tfjsCapSec: whole('tfjs-cap', v('tfjs-cap'), quick ? 8 : 300, 1, 86400),
   };
 }

@@ -1,31 +1,44 @@
 // webgpu-lstm timed on a GpuContext (Node or the browser, the same code): the engine's own trainer on a
 // synthetic dataset of the workload's shape (speed does not depend on the pixel values), every step
 // ended by trainer.flush() so each timed step includes its wait for the device.
-import type { ImageSet } from '../src/data/dataset.ts';
+import type { ImageSet, TokenSet } from '../src/data/dataset.ts';
 import type { GpuContext } from '../src/gpu/device.ts';
-import type { ModelConfig } from '../src/train/model.ts';
+import { type ModelConfig, languageModel } from '../src/train/model.ts';
 import { type Trainer, createTrainer, defaultAdam } from '../src/train/trainer.ts';
 import { type EncodeCounts, encodePhase, phases } from '../src/train/step.ts';
 import { type GpuCallCounts, type RawRun, type RunSpec, type Shape, layersOf } from './workload.ts';
 
 export function modelOf(s: Shape): ModelConfig {
+  if (s.lm) return languageModel(s.steps, s.input, layersOf(s), 1.0);
   return { steps: s.steps, inputSize: s.input, layers: layersOf(s), classes: s.classes, forgetBias: 1.0 };
 }
 
-/** `count` images of T x I random bytes with random labels below C (a small LCG, seeded). */
-export function syntheticSet(s: Shape, count: number, seed: number): ImageSet {
-  const pixels = new Uint8Array(count * s.steps * s.input);
+/** A seeded xorshift32: the synthetic data's random numbers. */
+function xorshift(seed: number): () => number {
   let x = (seed * 2654435761) >>> 0 || 1;
-  const next = (): number => {
+  return (): number => {
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
     return x >>> 0;
   };
+}
+
+/** `count` images of T x I random bytes with random labels below C (a small LCG, seeded). */
+export function syntheticSet(s: Shape, count: number, seed: number): ImageSet {
+  const pixels = new Uint8Array(count * s.steps * s.input);
+  const next = xorshift(seed);
   for (let i = 0; i < pixels.length; i++) pixels[i] = next() & 255;
   const labels = new Uint8Array(count);
   for (let i = 0; i < count; i++) labels[i] = next() % s.classes;
   return { count, rows: s.steps, cols: s.input, pixels, labels };
+}
+
+/** A language model's data: `count` windows of T random symbols below V (`s.input`), count*T + 1 in all. */
+export function syntheticTokens(s: Shape, count: number, seed: number): TokenSet {
+  const next = xorshift(seed);
+  const tokens = Uint8Array.from({ length: count * s.steps + 1 }, () => next() % s.input);
+  return { kind: 'tokens', count, rows: s.steps, tokens };
 }
 
 /**
@@ -64,7 +77,7 @@ export async function timeOurs(ctx: GpuContext, spec: RunSpec, counts?: GpuCallC
   const trainer = await createTrainer(
     ctx,
     { model: modelOf(s), batch: s.batch, adam: { ...defaultAdam, lr: spec.lr }, seed: spec.seed, scheduler: spec.scheduler },
-    { train: syntheticSet(s, s.batch, spec.seed) },
+    { train: s.lm ? syntheticTokens(s, s.batch, spec.seed) : syntheticSet(s, s.batch, spec.seed) },
   );
   try {
     await trainer.flush();

@@ -1,7 +1,8 @@
 // The results as Markdown: the table printed at the end of a run and saved as latest.md.
 import { adapterLabel } from '../src/gpu/device.ts';
 import { ceilingKernelName } from './matmul.ts';
-import type { AdapterRecord, BenchRecord, BenchResults, CeilingRecord, Failure } from './results.ts';
+import { flopsPerStep } from './workload.ts';
+import type { AdapterRecord, BenchRecord, BenchResults, CeilingRecord, CharLmSection, Failure } from './results.ts';
 
 const fixed = (x: number | null | undefined, digits: number): string => (x == null || !Number.isFinite(x) ? '-' : x.toFixed(digits));
 
@@ -46,6 +47,34 @@ const header = [
   '| system | runtime | backend | ms/step median (min-max) | samples/s | GFLOP/s (% of ceiling) | dispatches/step | submits/step | peak memory | warm-up+timed steps |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
 ];
+
+const lmHeader = [
+  '| system | runtime | backend | ms/step median (min-max) | samples/s | chars/s | GFLOP/s | dispatches/step | submits/step | peak memory | warm-up+timed steps |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+];
+
+/** A char-LM row: samples/s (B windows per step) and chars/s (B*T predictions per step). */
+function lmRow(r: BenchRecord): string {
+  if (r.error) return `| ${r.id} | ${r.runtime} | ${r.backend} | ${r.capped ? '' : 'failed: '}${r.error.replace(/\|/g, '/').slice(0, 200)} | | | | | | | |`;
+  return `| ${r.id} | ${r.runtime} | ${r.backend} | ${sig(r.msPerStep)} (${sig(r.minMs)}-${sig(r.maxMs)}) | ${sig(r.samplesPerSec)} | ${sig(r.charsPerSec)} | ${sig(r.gflops)} | ${fixed(r.dispatchesPerStep, 0)} | ${fixed(r.submitsPerStep, 0)} | ${bytes(r.peakBytes)} | ${r.config.warmupSteps}+${r.config.timedSteps} |`;
+}
+
+const flopText = (f: number): string => (f >= 1e8 ? `${sig(f / 1e9)} GFLOP` : `${sig(f / 1e6)} MFLOP`);
+
+function charLmTable(sec: CharLmSection, note = ''): string[] {
+  const s = sec.shape;
+  const lines = [
+    '',
+    `### Character-level LM (T=${s.steps} B=${s.batch} layers ${(s.layers ?? [s.hidden]).join(',')} V=${s.input}, loss at every step; ` +
+      `${flopText(flopsPerStep(s))} per step${note}; tfjs: one-hot (B, T, V) input, stacked tf.layers.lstm returnSequences, timeDistributed dense(V))`,
+    '',
+    ...lmHeader,
+    ...sec.records.map(lmRow),
+  ];
+  const text = Object.entries(sec.ratios).map(([k, v]) => `${k.replace('ours-chromium/', '')} ${v == null ? '- (capped or failed)' : `${sig(v)}x`}`);
+  if (text.length) lines.push('', `Samples/s (and chars/s) of ours in Chromium over: ${text.join(', ')}.`);
+  return lines;
+}
 
 export function markdownReport(res: BenchResults): string {
   const s = res.config.shape;
@@ -107,6 +136,10 @@ export function markdownReport(res: BenchResults): string {
     for (const r of st.records) lines.push(recordRow(r, ceilingOf(r.runtime)));
     const text = Object.entries(st.ratios).map(([k, v]) => `${k.replace('ours-chromium/', '')} ${v == null ? '-' : `${sig(v)}x`}`);
     if (text.length) lines.push('', `Samples/s of ours in Chromium over: ${text.join(', ')}.`);
+  }
+  if (res.charLm) {
+    lines.push(...charLmTable(res.charLm));
+    if (res.charLm.larger) lines.push(...charLmTable(res.charLm.larger, `, tfjs stopped at ${res.charLm.larger.tfjsCapSec} s`));
   }
   if (res.sweep) {
     lines.push('', `### Scaling sweep${res.sweep.chart ? ` (chart: ${res.sweep.chart})` : ''}`, '');

@@ -24,6 +24,8 @@ export interface BenchRecord {
   minMs: number | null;
   maxMs: number | null;
   samplesPerSec: number | null;
+  /** A language model's (config.lm) predicted characters per second, B*T per step from the median; absent otherwise. */
+  charsPerSec?: number;
   /** Per training step: ours from the engine's counter, tfjs-webgpu counted by wrapping dispatchWorkgroups. */
   dispatchesPerStep: number | null;
   submitsPerStep: number | null;
@@ -92,6 +94,18 @@ export interface BenchResults {
   pixel?: { shapes: Shape[]; tfjsCapSec: number; records: BenchRecord[]; ratios: Record<string, number | null> };
   /** Two LSTM layers (the main shape's H twice): each stacked system once, and ours-chromium over each tfjs. */
   stacked?: { shape: Shape; records: BenchRecord[]; ratios: Record<string, number | null> };
+  /**
+   * A character-level language model (workload.ts charLmShape: tokens in, loss at every step): each char-LM
+   * system once, and ours-chromium over each tfjs. `larger`: the larger shape under --sweep (not --quick),
+   * tfjs stopped at tfjsCapSec there.
+   */
+  charLm?: CharLmSection & { larger?: CharLmSection & { tfjsCapSec: number } };
+}
+
+export interface CharLmSection {
+  shape: Shape;
+  records: BenchRecord[];
+  ratios: Record<string, number | null>;
 }
 
 /** A tfjs run stopped at its cap, as a record: the error says how far it got, capped holds the figures. */
@@ -210,6 +224,7 @@ export function checkResults(res: unknown): string[] {
       if (gpu ? !pos(r[k]) : !(r[k] === null || nonNeg(r[k]))) bad(`${name}: ${k} is ${r[k]}`);
     }
     if (r.peakBytes !== undefined && !pos(r.peakBytes)) bad(`${name}: peakBytes is ${r.peakBytes}`);
+    if (isObj(r.config) && r.config.lm === true ? !pos(r.charsPerSec) : r.charsPerSec !== undefined) bad(`${name}: charsPerSec is ${r.charsPerSec}${r.config?.lm ? '' : ' for a classifier'}`);
     if (r.runtime !== 'chromium' || gpu) {
       if (!adapterOk(r.adapter)) bad(`${name}: adapter not recorded`);
     } else if (r.adapter !== null && !adapterOk(r.adapter)) bad(`${name}: adapter malformed`);
@@ -249,6 +264,22 @@ export function checkResults(res: unknown): string[] {
   if (res.stacked !== undefined) {
     if (!isObj(res.stacked) || !Array.isArray(res.stacked.records) || !shapeOk(res.stacked.shape) || !isObj(res.stacked.ratios)) bad('stacked: shape, records or ratios missing');
     else res.stacked.records.forEach((r: unknown, i: number) => checkRecord(r, `stacked.records[${i}]`));
+  }
+  const checkSection = (sec: unknown, where: string): void => {
+    if (!isObj(sec) || !Array.isArray(sec.records) || !shapeOk(sec.shape) || !isObj(sec.ratios)) return bad(`${where}: shape, records or ratios missing`);
+    if (sec.shape.lm !== true || sec.shape.input !== sec.shape.classes) bad(`${where}: shape is not a language model's (lm, input = classes = V)`);
+    if (!Object.values(sec.ratios).every((x) => x === null || pos(x))) bad(`${where}.ratios: not positive numbers or null`);
+    sec.records.forEach((r: unknown, i: number) => {
+      checkRecord(r, `${where}.records[${i}]`);
+      if (isObj(r) && isObj(r.config) && r.config.lm !== true) bad(`${where}.records[${i}]: config is not a language model's`);
+    });
+  };
+  if (res.charLm !== undefined) {
+    checkSection(res.charLm, 'charLm');
+    if (isObj(res.charLm) && res.charLm.larger !== undefined) {
+      checkSection(res.charLm.larger, 'charLm.larger');
+      if (!isObj(res.charLm.larger) || !pos(res.charLm.larger.tfjsCapSec)) bad('charLm.larger: tfjsCapSec missing');
+    }
   }
   if (res.sweep !== undefined) {
     if (!isObj(res.sweep) || !Array.isArray(res.sweep.records)) bad('sweep: records missing');

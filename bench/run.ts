@@ -25,8 +25,8 @@ import {
   type TuningRecord,
 } from './results.ts';
 import {
-  type RawRun, type RunSpec, type Shape, type SystemId, flopsPerStep, layersOf, pixelShapes, pixelSystems, referenceShape, stackedShape,
-  stackedSystems, sweepShapes, systems,
+  type RawRun, type RunSpec, type Shape, type SystemId, charLmLargerShape, charLmShape, charLmSystems, flopsPerStep, layersOf, pixelShapes,
+  pixelSystems, referenceShape, stackedShape, stackedSystems, sweepShapes, systems,
 } from './workload.ts';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -110,7 +110,7 @@ class Runner {
   async run(id: SystemId, shape: Shape, sweep = false, capSec?: number): Promise<BenchRecord> {
     const spec: RunSpec = { shape, ...stepsFor(this.o, id, sweep), lr: this.o.lr, seed: this.o.seed };
     const s = shape;
-    log(`${id}: B=${s.batch} T=${s.steps} ${s.layers ? `layers=${s.layers.join(',')}` : `H=${s.hidden}`}, ${spec.warmup} warm-up + ${spec.steps} timed steps`);
+    log(`${id}: B=${s.batch} T=${s.steps} ${s.layers ? `layers=${s.layers.join(',')}` : `H=${s.hidden}`}${s.lm ? ` V=${s.input} (char LM)` : ''}, ${spec.warmup} warm-up + ${spec.steps} timed steps`);
     let raw: RawRun | Failure;
     let adapter = null;
     if (systems[id].runtime === 'node') {
@@ -134,7 +134,7 @@ class Runner {
       raw = result;
     }
     const record = makeRecord(id, spec, raw, adapter);
-    log(record.error ? `${id}: failed: ${record.error}` : `${id}: ${record.msPerStep!.toFixed(1)} ms/step, ${record.samplesPerSec!.toFixed(1)} samples/s, ${record.gflops!.toFixed(2)} GFLOP/s`);
+    log(record.error ? `${id}: failed: ${record.error}` : `${id}: ${record.msPerStep!.toFixed(1)} ms/step, ${record.samplesPerSec!.toFixed(1)} samples/s${record.charsPerSec ? ` (${record.charsPerSec.toFixed(0)} chars/s)` : ''}, ${record.gflops!.toFixed(2)} GFLOP/s`);
     return record;
   }
 
@@ -204,6 +204,9 @@ async function main(): Promise<number> {
   const sweepRecords: BenchRecord[] = [];
   const pixelRecords: BenchRecord[] = [];
   const stackedRecords: BenchRecord[] = [];
+  const charLmRecords: BenchRecord[] = [];
+  const charLmLargerRecords: BenchRecord[] = [];
+  const charLmLarger = o.sweep && !o.quick;
   let tuning: TuningRecord | undefined;
   try {
     // Node first, then the browser: never two measurements at once.
@@ -224,6 +227,17 @@ async function main(): Promise<number> {
     if (o.stacked && stackedIds.length > 0) {
       log(`stacked: layers ${layersOf(stackedShape(o.shape)).join(',')} x ${stackedIds.length} systems`);
       for (const id of stackedIds) stackedRecords.push(await runner.run(id, stackedShape(o.shape)));
+    }
+    const charLmIds = charLmSystems.filter((id) => o.systems.includes(id));
+    if (o.charLm && charLmIds.length > 0) {
+      const lm = charLmShape(o.quick);
+      log(`char LM: T=${lm.steps} B=${lm.batch} layers ${layersOf(lm).join(',')} V=${lm.input} x ${charLmIds.length} systems`);
+      for (const id of charLmIds) charLmRecords.push(await runner.run(id, lm));
+      if (charLmLarger) {
+        const big = charLmLargerShape();
+        log(`char LM, larger: T=${big.steps} B=${big.batch} layers ${layersOf(big).join(',')} V=${big.input} x ${charLmIds.length} systems; tfjs capped at ${o.tfjsCapSec} s`);
+        for (const id of charLmIds) charLmLargerRecords.push(await runner.run(id, big, true, systems[id].system === 'tfjs-layers' ? o.tfjsCapSec : undefined));
+      }
     }
     const pixelIds = pixelSystems.filter((id) => o.systems.includes(id));
     if (o.pixel && pixelIds.length > 0) {
@@ -264,6 +278,16 @@ async function main(): Promise<number> {
     ratios: ratios(records),
     ...(pixelRecords.length > 0 ? { pixel: { shapes: pixelShapes(o.quick, !!o.sweep), tfjsCapSec: o.tfjsCapSec, records: pixelRecords, ratios: ratios(pixelRecords) } } : {}),
     ...(stackedRecords.length > 0 ? { stacked: { shape: stackedShape(o.shape), records: stackedRecords, ratios: ratios(stackedRecords) } } : {}),
+    ...(charLmRecords.length > 0
+      ? {
+          charLm: {
+            shape: charLmShape(o.quick), records: charLmRecords, ratios: ratios(charLmRecords),
+            ...(charLmLargerRecords.length > 0
+              ? { larger: { shape: charLmLargerShape(), tfjsCapSec: o.tfjsCapSec, records: charLmLargerRecords, ratios: ratios(charLmLargerRecords) } }
+              : {}),
+          },
+        }
+      : {}),
     targets: targets(o.shape, records, sweepRecords, ceiling, referenceShape),
   };
   await mkdir(o.out, { recursive: true });

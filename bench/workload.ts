@@ -12,6 +12,12 @@ export interface Shape {
   classes: number;
   /** A stack of LSTM layers, hidden sizes bottom first (its last is `hidden`); absent: one layer. */
   layers?: number[];
+  /**
+   * A character-level language model (the char-LM section): layer 0 reads one symbol of a vocabulary of
+   * V = `input` symbols per step (one-hot in the equations), the head predicts the next symbol at every
+   * step (`classes` = V), the loss averaged over B*T. Absent: a classifier (one label per sequence).
+   */
+  lm?: true;
 }
 
 /** The hidden sizes of a shape's layers, bottom first. */
@@ -22,6 +28,26 @@ export const stackedShape = (base: Shape): Shape => ({ ...base, layers: [base.hi
 
 /** The systems of the stacked section: ours beside tfjs-layers' stacked tf.layers.lstm on webgpu and wasm. */
 export const stackedSystems: SystemId[] = ['ours-node', 'ours-chromium', 'tfjs-webgpu', 'tfjs-wasm'];
+
+/**
+ * The char-LM section: a language model of V=80 symbols, T=64, two layers of 128, B=32, sized for software
+ * adapters (T=8, B=4, layers 8,8, V=12 with --quick); under --sweep without --quick also T=100, B=64, two
+ * layers of 256 (charLmLargerShape).
+ */
+export function charLmShape(quick: boolean): Shape {
+  return quick ? lmShape(8, 4, 12, [8, 8]) : lmShape(64, 32, 80, [128, 128]);
+}
+
+/** The char-LM section's larger shape, run under --sweep (not --quick); tfjs capped there as in the pixel section. */
+export const charLmLargerShape = (): Shape => lmShape(100, 64, 80, [256, 256]);
+
+/** A language model's shape: T steps, B windows, V symbols in and out, the stack's sizes. */
+export function lmShape(steps: number, batch: number, vocab: number, layers: number[]): Shape {
+  return { batch, steps, input: vocab, hidden: layers[layers.length - 1], classes: vocab, layers, lm: true };
+}
+
+/** The systems of the char-LM section: ours beside the equivalent tfjs-layers model on webgpu, wasm and cpu. */
+export const charLmSystems: SystemId[] = ['ours-node', 'ours-chromium', 'tfjs-webgpu', 'tfjs-wasm', 'tfjs-cpu'];
 
 /** The reference workload: MNIST rows as a sequence, one LSTM layer of 128 units, batch 100. */
 export const referenceShape: Shape = { batch: 100, steps: 28, input: 28, hidden: 128, classes: 10 };
@@ -81,12 +107,16 @@ export const defaultSystems: SystemId[] = ['ours-node', 'ours-chromium', 'tfjs-w
  * FLOPs of one training step, matmuls only (reference-workload.md), summed over the layers (layer k reads
  * I_k = I for k = 0, else H_{k-1}): forward T*2*B*(I_k+H_k)*4H_k, recurrent backward T*2*B*4H_k*H_k, weight
  * gradients T*2*B*(I_k+H_k)*4H_k, the input gradient of a layer above the first T*2*B*4H_k*I_k; output
- * layer 3*2*B*H*C. About 1.26e9 for the reference workload.
+ * layer 3*2*B*H*C (forward, dh and its weight gradient). About 1.26e9 for the reference workload.
+ * A language model (s.lm) counts the same with I = V: layer 0's input projection as the one-hot (B, V) x
+ * (V, 4H) matmul tfjs does (ours reads row x_t of W_x instead, so it does fewer), and its head at every
+ * step, on T*B rows: 3*2*T*B*H*V.
  */
 export function flopsPerStep(s: Shape): number {
   const { batch: B, steps: T, input: I, classes: C } = s;
   const layers = layersOf(s);
-  let total = 3 * 2 * B * layers[layers.length - 1] * C;
+  const headRows = s.lm ? T * B : B;
+  let total = 3 * 2 * headRows * layers[layers.length - 1] * C;
   layers.forEach((H, k) => {
     const In = k === 0 ? I : layers[k - 1];
     total += T * 2 * B * (In + H) * 4 * H; // forward
@@ -138,6 +168,8 @@ export interface StepStats {
   minMs: number;
   maxMs: number;
   samplesPerSec: number;
+  /** A language model's predicted characters per second, B*T per step; absent for a classifier. */
+  charsPerSec?: number;
   gflops: number;
 }
 
@@ -152,6 +184,7 @@ export function stepStats(stepMs: readonly number[], shape: Shape): StepStats {
     minMs: Math.min(...stepMs),
     maxMs: Math.max(...stepMs),
     samplesPerSec: shape.batch / (ms / 1000),
+    ...(shape.lm ? { charsPerSec: (shape.batch * shape.steps) / (ms / 1000) } : {}),
     gflops: flopsPerStep(shape) / (ms / 1000) / 1e9,
   };
 }

@@ -4,14 +4,17 @@
 //   BasicLSTMCell forget_bias, sigmoid recurrent activation) -> tf.layers.dense (C) -> softmax
 //   cross-entropy from logits, mean over the batch; tf.train.adam(lr) by optimizer.minimize on one fixed
 //   batch tensor. Each timed step ends by reading the loss (await cost.data()), which waits for the device.
+// A language model (shape.lm, the char-LM section): one-hot inputs (B, T, V) float32 (ours reads row x_t
+// of W_x instead of multiplying them), every layer returnSequences, tf.layers.timeDistributed(dense(V))
+// on every step, softmax cross-entropy against the one-hot next symbols, mean over B*T; the rest the same.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { syntheticSet } from '../ours.ts';
-import { type GpuCallCounts, type RawRun, type RunSpec, type TfjsProgress, layersOf } from '../workload.ts';
+import { syntheticSet, syntheticTokens } from '../ours.ts';
+import { type GpuCallCounts, type RawRun, type RunSpec, type Shape, type TfjsProgress, layersOf } from '../workload.ts';
 
 export type TfjsBackend = 'webgpu' | 'wasm' | 'cpu' | 'webgl';
 
@@ -40,35 +43,77 @@ async function useBackend(backend: TfjsBackend): Promise<Record<string, unknown>
   return info;
 }
 
+/** One LSTM layer of a stack, as Keras builds one; returnSequences below the top (or everywhere). */
+function lstmLayer(units: number, returnSequences: boolean, inputShape?: number[]): tf.layers.Layer {
+  return tf.layers.lstm({
+    units,
+    ...(inputShape ? { inputShape } : {}),
+    returnSequences,
+    unitForgetBias: true,
+    recurrentActivation: 'sigmoid',
+    // glorot instead of Keras's orthogonal default: same speed per step, and no QR of a (H, 4H)
+    // matrix at build time (tfjs warns it is slow).
+    recurrentInitializer: 'glorotUniform',
+  });
+}
+
+interface Built {
+  x: tf.Tensor;
+  y: tf.Tensor;
+  model: tf.Sequential;
+}
+
+/** The classifier: images (B, T, I) scaled to [0, 1], a stack whose top returns h_T, dense(C) on it. */
+function classifier(s: Shape, seed: number): Built {
+  const { batch: B, steps: T, input: I, classes: C } = s;
+  const set = syntheticSet(s, B, seed);
+  const x = tf.tensor3d(Float32Array.from(set.pixels, (p) => p / 255), [B, T, I]);
+  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(set.labels), 'int32'), C).toFloat());
+  const stack = layersOf(s);
+  const model = tf.sequential({
+    layers: [
+      // A stack as Keras builds one: every layer but the top returns its whole sequence.
+      ...stack.map((units, k) => lstmLayer(units, k < stack.length - 1, k === 0 ? [T, I] : undefined)),
+      tf.layers.dense({ units: C }),
+    ],
+  });
+  return { x, y, model };
+}
+
+/** The language model: B windows of T symbols as one-hot (B, T, V), the next symbols as one-hot targets
+ *  (B, T, V), every layer returning its sequence, timeDistributed(dense(V)) at every step. */
+function lmModel(s: Shape, seed: number): Built {
+  const { batch: B, steps: T, input: V } = s;
+  const set = syntheticTokens(s, B, seed);
+  const inputs = new Int32Array(B * T);
+  const targets = new Int32Array(B * T);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      inputs[b * T + t] = set.tokens[b * T + t];
+      targets[b * T + t] = set.tokens[b * T + t + 1];
+    }
+  }
+  const x = tf.tidy(() => tf.oneHot(tf.tensor2d(inputs, [B, T], 'int32'), V).toFloat());
+  const y = tf.tidy(() => tf.oneHot(tf.tensor2d(targets, [B, T], 'int32'), V).toFloat());
+  const stack = layersOf(s);
+  const model = tf.sequential({
+    layers: [
+      ...stack.map((units, k) => lstmLayer(units, true, k === 0 ? [T, V] : undefined)),
+      tf.layers.timeDistributed({ layer: tf.layers.dense({ units: V }) }),
+    ],
+  });
+  return { x, y, model };
+}
+
 export async function timeTfjs(backend: TfjsBackend, spec: RunSpec, counts: GpuCallCounts): Promise<RawRun> {
   const info = await useBackend(backend);
   // Each finished step, where the runner can read it when it stops a run at its time cap.
   const progress: TfjsProgress = { warmupMs: [], stepMs: [] };
   (globalThis as { __benchProgress?: TfjsProgress }).__benchProgress = progress;
-  const { batch: B, steps: T, input: I, classes: C } = spec.shape;
   const t0 = performance.now();
-  const set = syntheticSet(spec.shape, B, spec.seed);
-  const x = tf.tensor3d(Float32Array.from(set.pixels, (p) => p / 255), [B, T, I]);
-  const labels = tf.tensor1d(Int32Array.from(set.labels), 'int32');
-  const y = tf.tidy(() => tf.oneHot(labels, C).toFloat());
-  const stack = layersOf(spec.shape);
-  const model = tf.sequential({
-    layers: [
-      // A stack as Keras builds one: every layer but the top returns its whole sequence.
-      ...stack.map((units, k) => tf.layers.lstm({
-        units,
-        ...(k === 0 ? { inputShape: [T, I] } : {}),
-        returnSequences: k < stack.length - 1,
-        unitForgetBias: true,
-        recurrentActivation: 'sigmoid',
-        // glorot instead of Keras's orthogonal default: same speed per step, and no QR of a (H, 4H)
-        // matrix at build time (tfjs warns it is slow).
-        recurrentInitializer: 'glorotUniform',
-      })),
-      tf.layers.dense({ units: C }),
-    ],
-  });
+  const { x, y, model } = spec.shape.lm ? lmModel(spec.shape, spec.seed) : classifier(spec.shape, spec.seed);
   const optimizer = tf.train.adam(spec.lr, 0.9, 0.999, 1e-8);
+  // A language model's logits (B, T, V) against its one-hot targets: the mean over the B*T predictions.
   const loss = (): tf.Scalar => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
   const step = async (): Promise<void> => {
     const cost = optimizer.minimize(loss, true);
@@ -123,6 +168,6 @@ export async function timeTfjs(backend: TfjsBackend, spec: RunSpec, counts: GpuC
   } finally {
     model.dispose();
     optimizer.dispose();
-    tf.dispose([x, labels, y]);
+    tf.dispose([x, y]);
   }
 }

@@ -10,7 +10,10 @@ import { parseBenchArgs, stepsFor } from '../../bench/args.ts';
 import { sweepChart } from '../../bench/chart.ts';
 import { markdownReport } from '../../bench/report.ts';
 import { type BenchRecord, type BenchResults, checkResults, makeRecord, ratios, targets } from '../../bench/results.ts';
-import { type RunSpec, type Shape, flopsPerStep, median, referenceShape, stepStats, sweepShapes } from '../../bench/workload.ts';
+import { modelOf, syntheticTokens } from '../../bench/ours.ts';
+import {
+  type RunSpec, type Shape, charLmLargerShape, charLmShape, charLmSystems, flopsPerStep, lmShape, median, referenceShape, stepStats, sweepShapes,
+} from '../../bench/workload.ts';
 import { backward, forward, zeroTensors } from '../../src/reference/lstm.ts';
 import type { ModelConfig } from '../../src/train/model.ts';
 import { UserError } from '../../src/user-error.ts';
@@ -64,6 +67,42 @@ test('FLOPs per step of a stack: each layer on its own input width, plus the inp
   assert.equal(flopsPerStep({ ...one, layers: [9] }), flopsPerStep(one), 'a stack of one is the one-layer count');
 });
 
+test('FLOPs per step of a char LM: layer 0 as the one-hot (B, V) matmul, the head at every step on T*B rows', () => {
+  // By hand, B=1 T=2 V=3 layers 2: forward 2*2*(3+2)*8 = 160, recurrent backward 2*2*8*2 = 64, weight
+  // gradients 160; the head on T*B = 2 rows: 3*2*2*2*3 = 72.
+  assert.equal(flopsPerStep(lmShape(2, 1, 3, [2])), 456);
+  // T=1: one prediction per window, the classifier's count with I = C = V.
+  const one = lmShape(1, 5, 7, [4, 6]);
+  const { lm: _, ...classifier } = one;
+  assert.equal(flopsPerStep(one), flopsPerStep(classifier), 'T=1 is a classifier of V classes on V inputs');
+  // The head grows with T, the layers' matmuls too: T=3 triples everything.
+  assert.equal(flopsPerStep(lmShape(3, 5, 7, [4, 6])), 3 * flopsPerStep(one), 'every term is per step');
+  // The --quick shape: T*B = 32 rows; layer 0 98304, layer 1 98304 (its input gradient included), head 18432.
+  assert.equal(flopsPerStep(charLmShape(true)), 215040, 'quick char-LM shape');
+});
+
+test('char-LM section: shapes, systems, synthetic tokens and the model ours trains', () => {
+  assert.deepEqual(charLmShape(false), { batch: 32, steps: 64, input: 80, hidden: 128, classes: 80, layers: [128, 128], lm: true }, 'software-sized shape');
+  assert.deepEqual(charLmShape(true), { batch: 4, steps: 8, input: 12, hidden: 8, classes: 12, layers: [8, 8], lm: true }, '--quick shape');
+  assert.deepEqual(charLmLargerShape(), { batch: 64, steps: 100, input: 80, hidden: 256, classes: 80, layers: [256, 256], lm: true }, '--sweep shape');
+  assert.deepEqual(charLmSystems, ['ours-node', 'ours-chromium', 'tfjs-webgpu', 'tfjs-wasm', 'tfjs-cpu'], 'ours and tfjs on webgpu, wasm and cpu');
+  const s = charLmShape(true);
+  const set = syntheticTokens(s, 6, 3);
+  assert.equal(set.kind, 'tokens');
+  assert.equal(set.count, 6);
+  assert.equal(set.rows, 8);
+  assert.equal(set.tokens.length, 6 * 8 + 1, 'count*T + 1 symbols: the last window predicts one past its end');
+  assert.ok(set.tokens.every((v) => v < 12), 'every symbol below V');
+  assert.ok(new Set(set.tokens).size > 4, 'not constant');
+  assert.deepEqual(syntheticTokens(s, 6, 3).tokens, set.tokens, 'seeded');
+  assert.deepEqual(modelOf(s), { steps: 8, inputSize: 12, layers: [8, 8], classes: 12, forgetBias: 1, input: 'tokens', outputs: 'every' }, 'languageModel(T, V, layers)');
+  assert.equal(modelOf(referenceShape).input, undefined, 'a classifier reads values');
+  const st = stepStats([100, 200, 300], s);
+  assert.equal(st.samplesPerSec, 20, '4 windows in 0.2 s');
+  assert.equal(st.charsPerSec, 160, '4*8 characters in 0.2 s');
+  assert.equal(stepStats([100], referenceShape).charsPerSec, undefined, 'no chars/s for a classifier');
+});
+
 test('step statistics: median, min, max, samples/s and GFLOP/s from the median', () => {
   assert.equal(median([3, 1, 2]), 2, 'odd count');
   assert.equal(median([4, 1, 3, 2]), 2.5, 'even count');
@@ -100,6 +139,11 @@ test('flags: defaults are the reference workload; --quick shortens the slow syst
   assert.deepEqual(t.shape, { ...referenceShape, batch: 7, hidden: 9, steps: 3 }, 'shape flags');
   assert.deepEqual(t.sweep, { batch: [1, 2], hidden: [64, 128, 256, 512], seq: [28, 112], systems: ['ours-chromium', 'tfjs-webgpu'] }, 'sweep');
   assert.ok(parseBenchArgs(['--help'], 'out').help, '--help');
+  assert.equal(o.charLm, true, 'the char-LM section by default');
+  const n = parseBenchArgs(['--no-char-lm'], 'out');
+  assert.ok(!n.help && n.charLm === false && n.stacked && n.pixel, '--no-char-lm skips only the char-LM section');
+  const help = parseBenchArgs(['--help'], 'out');
+  assert.ok(help.help && /--no-char-lm/.test(help.usage), 'the usage names --no-char-lm');
 });
 
 test('flags: mistakes are UserErrors that name the flag', () => {
@@ -166,6 +210,14 @@ function sampleResults(): BenchResults {
     },
   };
   const sweep = [makeRecord('ours-chromium', spec(1, { ...referenceShape, batch: 256 }), raw([300], 63), adapter)];
+  const lm = charLmShape(true);
+  const lmRecords: BenchRecord[] = [
+    makeRecord('ours-node', spec(2, lm), raw([4, 4], 15), { ...adapter, runtime: 'node' }),
+    makeRecord('ours-chromium', spec(2, lm), raw([10, 10], 15), adapter),
+    makeRecord('tfjs-webgpu', spec(2, lm), raw([4000, 4000], 1048), adapter),
+    makeRecord('tfjs-wasm', spec(2, lm), raw([100, 100], null), adapter),
+    makeRecord('tfjs-cpu', spec(2, lm), { error: 'loss is NaN' }, adapter),
+  ];
   return {
     date: new Date(0).toISOString(),
     machine: { os: 'Linux', arch: 'x64', cpus: 2, cpuModel: 'cpu', memoryBytes: 1, node: 'v20' },
@@ -176,6 +228,7 @@ function sampleResults(): BenchResults {
     ratios: ratios(records),
     targets: targets(referenceShape, records, sweep, ceiling, referenceShape),
     sweep: { batch: [100, 256], hidden: [128], seq: [28], systems: ['ours-chromium'], records: [records[0], ...sweep] },
+    charLm: { shape: lm, records: lmRecords, ratios: ratios(lmRecords) },
   };
 }
 
@@ -209,6 +262,29 @@ test('results check: finds what is missing or malformed', () => {
   assert.deepEqual(checkResults(null), ['results: not an object'], 'not an object');
 });
 
+test('results: the char-LM section has chars/s, its dispatches and a ratio per tfjs system', () => {
+  const res = sampleResults();
+  assert.deepEqual(checkResults(res), [], 'well-formed');
+  const lm = res.charLm!;
+  assert.deepEqual(lm.records.map((r) => [r.id, r.config.lm, r.config.flopsPerStep]), charLmSystems.map((id) => [id, true, 215040]), 'a record per system, the LM count');
+  assert.equal(lm.records[1].samplesPerSec, 400, '4 windows in 10 ms');
+  assert.equal(lm.records[1].charsPerSec, 3200, '32 characters in 10 ms');
+  assert.equal(lm.records[4].charsPerSec, undefined, 'a failed system has none');
+  assert.deepEqual(lm.ratios, { 'ours-chromium/tfjs-webgpu': 400, 'ours-chromium/tfjs-wasm': 10, 'ours-chromium/tfjs-cpu': null }, 'ours in Chromium over each tfjs');
+  const problemsWith = (edit: (r: any) => void): string => {
+    const r = sampleResults() as any;
+    edit(r);
+    return checkResults(r).join('\n');
+  };
+  assert.match(problemsWith((r) => delete r.charLm.records[0].charsPerSec), /charLm.records\[0\] \(ours-node\): charsPerSec is undefined/, 'chars/s missing');
+  assert.match(problemsWith((r) => (r.records[0].charsPerSec = 5)), /records\[0\] \(ours-chromium\): charsPerSec is 5 for a classifier/, 'chars/s on a classifier');
+  assert.match(problemsWith((r) => delete r.charLm.shape.lm), /charLm: shape is not a language model's/, 'section shape');
+  assert.match(problemsWith((r) => delete r.charLm.records[1].config.lm), /charLm.records\[1\]: config is not a language model's/, 'record config');
+  assert.match(problemsWith((r) => (r.charLm.ratios = { x: -1 })), /charLm.ratios/, 'ratios');
+  assert.match(problemsWith((r) => (r.charLm.larger = { shape: r.charLm.shape, records: [], ratios: {} })), /charLm.larger: tfjsCapSec missing/, 'larger needs its cap');
+  assert.equal(problemsWith((r) => (r.charLm.larger = { ...r.charLm, tfjsCapSec: 300 })), '', 'a larger shape is checked like the main one');
+});
+
 test('results check: ceiling forms and tiles, older files without a form still pass', () => {
   const problemsWith = (edit: (c: any) => void): string => {
     const res = sampleResults() as any;
@@ -232,6 +308,11 @@ test('Markdown report: a row per system with the adapter, ceiling, ratios and ta
   assert.match(md, /Node 6\.83 GFLOP\/s \(256\^3, matmul\.wgsl, tile 16x16x4; best of 1 candidates\)/, 'an older ceiling without a form is matmul.wgsl');
   assert.match(md, /tfjs-webgpu 22\.7x/, 'ratio');
   assert.match(md, /Scaling sweep/, 'sweep table');
+  assert.match(md, /### Character-level LM \(T=8 B=4 layers 8,8 V=12, loss at every step; 0\.215 MFLOP per step; tfjs: one-hot/, 'char-LM heading');
+  assert.match(md, /\| samples\/s \| chars\/s \|/, 'char-LM columns');
+  assert.match(md, /\| ours-chromium \| chromium \| webgpu \| 10\.0 \(10\.0-10\.0\) \| 400 \| 3200 \| 0\.0215 \| 15 \| 1 \|/, 'our char-LM row: samples/s, chars/s, GFLOP/s, dispatches');
+  assert.match(md, /\| tfjs-cpu \| chromium \| cpu \| failed: loss is NaN/, 'failed char-LM row');
+  assert.match(md, /Samples\/s \(and chars\/s\) of ours in Chromium over: tfjs-webgpu 400x, tfjs-wasm 10\.0x, tfjs-cpu - \(capped or failed\)\./, 'char-LM ratios');
 });
 
 test('sweep chart: an SVG with a line per system in each panel', () => {

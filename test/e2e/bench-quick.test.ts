@@ -1,5 +1,5 @@
 // Smoke test of npm run bench: a tiny configuration through the whole runner (Node, one Chromium session
-// with ours and tfjs on webgpu, wasm and cpu, both ceilings), checking that the output is complete and
+// with ours and tfjs on webgpu, wasm and cpu, both ceilings; the stacked, char-LM and pixel sections), checking that the output is complete and
 // well-formed. Not its speed: the numbers only have to be there, finite and positive.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -16,7 +16,8 @@ import { skipUnlessStrict } from '../support/skip.ts';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const systems = ['ours-node', 'ours-chromium', 'tfjs-webgpu', 'tfjs-wasm', 'tfjs-cpu'];
 
-// A hang detector: the run took 37-45 s here quiet and 100 s beside four busy loops (2026-12-02).
+// A hang detector: the run took 37-45 s here quiet and 100 s beside four busy loops (2026-12-02); 125 s
+// beside a training run with the char-LM section added (2026-12-07; its tfjs-webgpu about 17 s of that).
 test('npm run bench -- --quick on a tiny config writes complete, well-formed results', { timeout: 450_000 }, async (t) => {
   const missing = chromiumMissing();
   if (missing) return skipUnlessStrict(t, missing);
@@ -105,6 +106,23 @@ test('npm run bench -- --quick on a tiny config writes complete, well-formed res
     assert.deepEqual(Object.keys(stacked.ratios).sort(), ['ours-chromium/tfjs-wasm', 'ours-chromium/tfjs-webgpu'], 'a ratio per tfjs system');
     assert.ok(Object.values(stacked.ratios).every((v) => v! > 0), `ratios ${JSON.stringify(stacked.ratios)}`);
     assert.match(stdout, /### Two LSTM layers \(layers 8,8/, 'stacked table printed');
+    // The char-LM section at --quick's shape: T=8 B=4 layers 8,8 V=12, tokens in, loss at every step.
+    const lm = res.charLm;
+    assert.ok(lm, 'the char-LM section is in latest.json');
+    assert.deepEqual(lm.shape, { batch: 4, steps: 8, input: 12, hidden: 8, classes: 12, layers: [8, 8], lm: true }, 'char-LM quick shape');
+    assert.equal(lm.larger, undefined, 'no larger shape under --quick');
+    assert.deepEqual(lm.records.map((r) => [r.id, r.config.steps, r.config.batch, r.config.layers, r.config.input, r.config.lm]),
+      systems.map((id) => [id, 8, 4, [8, 8], 12, true]), 'char LM: ours in Node and Chromium and tfjs on webgpu, wasm and cpu');
+    for (const r of lm.records) {
+      assert.equal(r.error, undefined, `char-LM ${r.id} ran: ${r.error}`);
+      assert.ok(r.samplesPerSec! > 0 && r.charsPerSec! > 0 && r.stepMs.length === 1, `char-LM ${r.id}: samples/s ${r.samplesPerSec}, chars/s ${r.charsPerSec}`);
+    }
+    assert.equal(lm.records[0].dispatchesPerStep, 15, 'ours: 5L + 5 dispatches for a two-layer LM (sequence scheduler)');
+    assert.equal(lm.records[1].info?.countedDispatchesPerStep, 15, 'WebGPU sees the same 15 dispatches in Chromium');
+    assert.ok(lm.records[2].dispatchesPerStep! > 15, `tfjs-webgpu's LM counted: ${lm.records[2].dispatchesPerStep}`);
+    assert.deepEqual(Object.keys(lm.ratios).sort(), ['ours-chromium/tfjs-cpu', 'ours-chromium/tfjs-wasm', 'ours-chromium/tfjs-webgpu'], 'char LM: a ratio per tfjs system');
+    assert.ok(Object.values(lm.ratios).every((v) => v! > 0), `char-LM ratios ${JSON.stringify(lm.ratios)}`);
+    assert.match(stdout, /### Character-level LM \(T=8 B=4 layers 8,8 V=12/, 'char-LM table printed');
     assert.deepEqual(res.sweep?.records.map((r) => [r.id, r.config.batch, r.error]), [['ours-node', 4, undefined], ['ours-node', 6, undefined]], 'sweep: the main record reused, one more shape run');
     assert.ok(files.includes('latest-sweep.svg') && res.sweep?.chart && files.includes(res.sweep.chart), `sweep chart written: ${files.join(', ')}`);
     const svg = await readFile(join(out, 'latest-sweep.svg'), 'utf8');
