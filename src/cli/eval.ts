@@ -6,8 +6,28 @@ import { createNodeGpu } from '../gpu/node-gpu.ts';
 import { loadModelBytes } from '../io/model-file.ts';
 import { createTrainer, defaultAdam } from '../train/trainer.ts';
 import { UserError } from '../user-error.ts';
-import { evalUsage, parseEvalArgs } from './args.ts';
+import { type EvalOptions, evalUsage, parseEvalArgs } from './args.ts';
+import type { Task } from '../data/tasks.ts';
+import type { ModelConfig, Tensors } from '../train/model.ts';
+import { bits, loadTextData } from './text-task.ts';
 import { createReporter, describeAdapterForUser, modelLayers, runMain } from './output.ts';
+
+/** A text model's loss on the last 10% of its text (or of --text), in bits per character. */
+async function evaluateText(opts: EvalOptions, config: ModelConfig, params: Tensors, task: Task): Promise<void> {
+  const out = createReporter(opts.json);
+  const data = await loadTextData(opts.text ?? task.source, config.steps, config.layers, task.vocabulary, opts.model);
+  const ctx = await createNodeGpu({ adapter: opts.adapter, log: (m) => process.stderr.write(`${m}\n`) });
+  describeAdapterForUser(ctx.adapter).forEach((l) => out.say(l));
+  out.say(`Model: ${opts.model} (character-level language model, T=${config.steps} V=${config.inputSize} ${modelLayers(config)}); text: ${data.source}`);
+  const evaluator = await createTrainer(ctx, { model: config, batch: opts.batch, adam: defaultAdam, seed: 0 }, { validation: data.validation }, params);
+  const started = performance.now();
+  const result = await evaluator.evaluate('validation');
+  const seconds = (performance.now() - started) / 1000;
+  out.say(`Validation loss: ${bits(result.loss)} over ${result.count} held-out windows of ${config.steps} characters (next-character accuracy ${result.accuracy.toFixed(4)}, ${seconds.toFixed(1)} s)`);
+  out.event({ event: 'done', validationLoss: result.loss, validationBitsPerChar: result.loss / Math.LN2, validationAccuracy: result.accuracy, count: result.count, seconds, adapter: ctx.adapter, model: opts.model });
+  evaluator.destroy();
+  ctx.destroy();
+}
 
 runMain(async () => {
   const opts = parseEvalArgs(process.argv.slice(2));
@@ -23,6 +43,8 @@ runMain(async () => {
     throw new UserError(`--model ${opts.model}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Pass a model saved by \`npm run train -- --out FILE\`.`);
   }
   const { config, params, task } = loadModelBytes(bytes, opts.model);
+  if (task.name === 'text') return evaluateText(opts, config, params, task);
+  if (opts.text !== undefined) throw new UserError(`--text is for a text model, and ${opts.model} is a ${task.name} classifier: drop --text`);
   // The test set read as the model was trained (its metadata's task: rows, pixels, permuted pixels).
   const test = taskView((await loadMnist(opts.data)).test, task);
   if (test.rows !== config.steps || test.cols !== config.inputSize) {

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { defaultCorpusName, loadDefaultCorpus } from '../data/corpus.ts';
 import type { TokenSet } from '../data/dataset.ts';
 import type { Task } from '../data/tasks.ts';
-import { type Vocabulary, buildVocabulary, decodeSymbols, decodeText, encodeText, splitText } from '../data/text.ts';
+import { type Vocabulary, decodeSymbols, encodeText, textWindows } from '../data/text.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { bitsPerChar } from '../reference/lstm-lm.ts';
 import { type ModelConfig, languageModel } from '../train/model.ts';
@@ -39,16 +39,7 @@ export async function loadTextData(file: string | undefined, steps: number, laye
     }
   }
   const name = file === undefined ? defaultCorpusName : `--text ${file}`;
-  const text = decodeText(bytes, name);
-  const vocabulary = saved ?? buildVocabulary(text, name);
-  let tokens: Uint8Array;
-  try {
-    tokens = encodeText(text, vocabulary, name);
-  } catch (e) {
-    if (!(e instanceof UserError) || !saved) throw e;
-    throw new UserError(`${name} is not the text ${resumed ?? 'the checkpoint'} learned (${e.message.slice(name.length + 2).replace(/: use only those$/, '')}): resume with the same --text`);
-  }
-  const { train, validation } = splitText(tokens, steps, name);
+  const { vocabulary, tokens, train, validation } = textWindows(bytes, name, steps, saved, `resume ${resumed ?? ''} with the --text it learned`.replace('  ', ' '));
   return {
     model: languageModel(steps, vocabulary.length, layers),
     train, validation,

@@ -99,3 +99,23 @@ export function splitText(tokens: Uint8Array, steps: number, name: string): { tr
   }
   return { train: tokenSet(tokens.subarray(0, tokens.length - held), steps), validation: tokenSet(tokens.subarray(tokens.length - held), steps) };
 }
+
+/**
+ * A text (its file's bytes) as a language model's windows of `steps`: the vocabulary (`saved`, a model's or
+ * checkpoint's, or built from the text), the symbols, and the training and validation split. A text with a
+ * character outside a saved vocabulary is refused as another text, `fix` saying what to do.
+ */
+export function textWindows(
+  bytes: Uint8Array, name: string, steps: number, saved?: Vocabulary, fix = 'use the text it learned',
+): { vocabulary: Vocabulary; tokens: Uint8Array; train: TokenSet; validation: TokenSet } {
+  const text = decodeText(bytes, name);
+  const vocabulary = saved ?? buildVocabulary(text, name);
+  let tokens: Uint8Array;
+  try {
+    tokens = encodeText(text, vocabulary, name);
+  } catch (e) {
+    if (!(e instanceof UserError) || !saved) throw e;
+    throw new UserError(`${name} is not the text this model learned (${e.message.slice(name.length + 2).replace(/: use only those$/, '')}): ${fix}`);
+  }
+  return { vocabulary, tokens, ...splitText(tokens, steps, name) };
+}

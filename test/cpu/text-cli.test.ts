@@ -10,7 +10,7 @@ import { saveModelBytes } from '../../src/io/model-file.ts';
 import { initParams } from '../../src/train/init.ts';
 import { languageModel } from '../../src/train/model.ts';
 
-function run(script: 'train' | 'sample', args: string[]): { status: number | null; stdout: string; stderr: string } {
+function run(script: 'train' | 'sample' | 'eval', args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', `src/cli/${script}.ts`, ...args], { encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -65,4 +65,6 @@ test('sample refuses a bad temperature, top-k, prime, and a model that is not a 
   const classifier = languageModel(8, 4, [5]);
   const digits = file('digits.safetensors', saveModelBytes({ ...classifier, input: undefined, outputs: undefined }, initParams(classifier, 1), {}));
   assertCleanFailure(run('sample', ['--model', digits]), /is a mnist classifier, not a language model/);
+  assertCleanFailure(run('eval', ['--model', digits, '--text', lm]), /--text is for a text model, and .* is a mnist classifier: drop --text/);
+  assertCleanFailure(run('eval', ['--model', lm, '--text', join(dir, 'gone.txt')]), /--text .*gone\.txt: cannot read the file \(no such file\)/);
 });

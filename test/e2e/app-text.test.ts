@@ -6,14 +6,12 @@
 // that `npm run sample` writes with.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadModelBytes } from '../../src/io/model-file.ts';
-import { type BuiltPage, artifactsDir, repoRoot, serveBuiltPage } from './app-support/built-page.ts';
-import { collectErrors, shownStep, waitForState, waitForStep } from './app-support/page-helpers.ts';
-import { chromiumMissing, launchChromium } from './browser.ts';
-import { skipUnlessStrict } from '../support/skip.ts';
+import { artifactsDir, repoRoot, withBuiltPage } from './app-support/built-page.ts';
+import { shownStep, waitForState, waitForStep } from './app-support/page-helpers.ts';
 
 /** A few thousand characters of a small grammar's sentences. */
 function sea(): string {
@@ -25,19 +23,7 @@ function sea(): string {
 
 const small = { layers: '24', batch: '8', lr: '0.01', length: '400', validateEvery: '15', seed: '1', clipNorm: '0', seq: '16' };
 
-test('the Text task, end to end', { timeout: 600_000 }, async (t) => {
-  const missing = chromiumMissing();
-  if (missing) return skipUnlessStrict(t, missing);
-  await mkdir(artifactsDir, { recursive: true });
-  let served: BuiltPage | undefined;
-  const browser = await launchChromium();
-  try {
-    served = await serveBuiltPage();
-    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 1500 } });
-    const page = await context.newPage();
-    const errors = collectErrors(page);
-    await page.goto(served.url);
-    const modelPath = join(artifactsDir, 'downloaded-text-model.safetensors');
+test('the Text task, end to end', { timeout: 600_000 }, (t) => withBuiltPage(t, async ({ page, errors, url }) => {    const modelPath = join(artifactsDir, 'downloaded-text-model.safetensors');
     let pausedAt = 0;
 
     await t.test('the Text task shows its own fields and the Write card instead of the drawing', async () => {
@@ -114,7 +100,7 @@ test('the Text task, end to end', { timeout: 600_000 }, async (t) => {
     });
 
     await t.test('after a reload, resumes the text run from the browser\'s checkpoint (its text kept), and recovers from a lost device', async () => {
-      await page.goto(served!.url);
+      await page.goto(url);
       const banner = page.locator('[data-banner="resume"]');
       await banner.waitFor({ timeout: 60_000 });
       await banner.locator('button', { hasText: 'Resume training' }).click();
@@ -142,8 +128,4 @@ test('the Text task, end to end', { timeout: 600_000 }, async (t) => {
       await waitForState(page, 'idle', 30_000);
       assert.deepEqual(errors.filter((e) => !/device|lost|destroyed/i.test(e)), [], 'no console errors');
     });
-  } finally {
-    await served?.close();
-    await browser.close();
-  }
-});
+}));

@@ -7,38 +7,24 @@
 // page (and of the device-loss message) are kept in test/e2e/artifacts/.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { decodeCheckpoint } from '../../src/io/checkpoint.ts';
 import { loadModelBytes } from '../../src/io/model-file.ts';
 import { toFloat64 } from '../../src/reference/lstm.ts';
 import { stackForward, stackParamsOf } from '../../src/reference/lstm-stack.ts';
-import { type BuiltPage, artifactsDir, repoRoot, serveBuiltPage } from './app-support/built-page.ts';
-import {
-  collectErrors, drawStroke, mainThreadLoad, settledProbabilities, seven, shownStep, waitForState, waitForStep,
-} from './app-support/page-helpers.ts';
-import { chromiumMissing, launchChromium } from './browser.ts';
+import { artifactsDir, repoRoot, withBuiltPage } from './app-support/built-page.ts';
 import { skipUnlessStrict } from '../support/skip.ts';
+import {
+  drawStroke, mainThreadLoad, settledProbabilities, seven, shownStep, waitForState, waitForStep,
+} from './app-support/page-helpers.ts';
 
 // Small enough for a software adapter: about 0.1 s per step here.
 const small = { layers: '16,24', batch: '32', lr: '0.01', length: '1000', validateEvery: '20', seed: '1', clipNorm: '0' };
 
 // A hang detector: the subtests took 56 s here quiet and 132 s beside four busy loops (2026-12-02).
-test('the training page, end to end', { timeout: 600_000 }, async (t) => {
-  const missing = chromiumMissing();
-  if (missing) return skipUnlessStrict(t, missing);
-  await mkdir(artifactsDir, { recursive: true });
-  let served: BuiltPage | undefined;
-  const browser = await launchChromium();
-  try {
-    served = await serveBuiltPage();
-    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 1500 } });
-    const page = await context.newPage();
-    const errors = collectErrors(page);
-    await page.goto(served.url);
-    const url = served.url;
-
+test('the training page, end to end', { timeout: 600_000 }, (t) => withBuiltPage(t, async ({ page, errors, url }) => {
     let pausedAt = 0;
     let beforeDownload: number[] = [];
     let drawnPixels: number[] = [];
@@ -347,10 +333,6 @@ test('the training page, end to end', { timeout: 600_000 }, async (t) => {
     });
 
     assert.deepEqual(errors, [], 'no console errors or uncaught exceptions');
-  } finally {
-    await browser.close();
-    await served?.close();
-  }
-});
+}));
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -68,6 +68,12 @@ test('text task: stateful, killed and resumed exactly across an epoch boundary; 
     assert.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { text: string };
   };
+  // npm run eval reads the text the model names and gives the validation loss training reported.
+  const evaluated = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/eval.ts', '--model', join(dir, 'whole.safetensors'), '--batch', '8', '--json'], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(evaluated.status, 0, evaluated.stderr);
+  const report = JSON.parse(evaluated.stdout.trim().split('\n').at(-1)!);
+  assert.equal(report.validationBitsPerChar, done.validationBitsPerChar, 'eval gives the validation loss training reported');
+
   const s1 = sample('--prime', 'The ', '--length', '80', '--seed', '3');
   assert.ok(s1.text.startsWith('The ') && [...s1.text].length === 84, `the prime, then 80 characters: ${JSON.stringify(s1.text)}`);
   assert.equal(sample('--prime', 'The ', '--length', '80', '--seed', '3').text, s1.text, 'the same seed writes the same text');

@@ -3,7 +3,7 @@
 // the page under corpus/, as vite.config.ts does) or a file the page sends.
 import type { Dataset } from '../../data/dataset.ts';
 import { type Task, defaultTask } from '../../data/tasks.ts';
-import { type Vocabulary, buildVocabulary, decodeText, encodeText, splitText } from '../../data/text.ts';
+import { type Vocabulary, textWindows } from '../../data/text.ts';
 import { type ModelConfig, languageModel, referenceModel } from '../../train/model.ts';
 import { UserError } from '../../user-error.ts';
 import type { Hyper } from '../hyperparams.ts';
@@ -53,16 +53,7 @@ export function fetchDefaultText(baseUrl: string): Promise<Uint8Array> {
  * `vocabulary`: a loaded model's or checkpoint's (a character outside it is refused); else built.
  */
 export function textData(name: string, bytes: Uint8Array, isDefault: boolean, hyper: Hyper, vocabulary?: Vocabulary): RunData {
-  const text = decodeText(bytes, name);
-  const symbols = vocabulary ?? buildVocabulary(text, name);
-  let tokens: Uint8Array;
-  try {
-    tokens = encodeText(text, symbols, name);
-  } catch (e) {
-    if (!(e instanceof UserError) || !vocabulary) throw e;
-    throw new UserError(`${name} is not the text this model learned (${e.message.slice(name.length + 2).replace(/: use only those$/, '')}): choose its text first`);
-  }
-  const { train, validation } = splitText(tokens, hyper.seq, name);
+  const { vocabulary: symbols, train, validation } = textWindows(bytes, name, hyper.seq, vocabulary, 'choose its text first');
   if (hyper.stateful && train.count < hyper.batch) {
     throw new UserError(`a stateful batch of ${hyper.batch} needs ${hyper.batch} training windows of ${hyper.seq} characters, and ${name} has ${train.count}: use a smaller batch or sequence length`);
   }
