@@ -3,7 +3,7 @@
 import type { AdapterDescription } from '../src/gpu/device.ts';
 import type { CapReached } from './chromium.ts';
 import type { CeilingResult } from './matmul.ts';
-import { type RawRun, type RunSpec, type Shape, type SystemId, flopsPerStep, stepStats, systemIds, systems } from './workload.ts';
+import { type RawRun, type RunSpec, type Shape, type SystemId, flopsPerStep, layersOf, stepStats, systemIds, systems } from './workload.ts';
 
 /** The shape (steps is T, as everywhere in the engine) and how the run was timed. */
 export interface RecordConfig extends Shape {
@@ -146,15 +146,23 @@ export function makeRecord(id: SystemId, spec: RunSpec, raw: RawRun | Failure, a
 }
 
 const sameShape = (a: Shape, b: Shape): boolean =>
-  a.batch === b.batch && a.steps === b.steps && a.input === b.input && a.hidden === b.hidden && a.classes === b.classes;
+  a.batch === b.batch && a.steps === b.steps && a.input === b.input && a.hidden === b.hidden && a.classes === b.classes &&
+  layersOf(a).join() === layersOf(b).join();
 
+/**
+ * samples/s of ours in Chromium over each tfjs system's, each beside ours at the same shape. Keys
+ * "ours-chromium/tfjs-..."; records of several shapes (the pixel section under --sweep) add the shape:
+ * "ours-chromium/tfjs-webgpu B=100 T=784 H=128".
+ */
 export function ratios(records: BenchRecord[]): Record<string, number | null> {
-  const ours = records.find((r) => r.id === 'ours-chromium');
   const out: Record<string, number | null> = {};
-  if (!ours) return out;
+  const shapes = records.filter((r) => r.id === 'ours-chromium').map((r) => r.config);
   for (const r of records) {
     if (r.system !== 'tfjs-layers') continue;
-    out[`ours-chromium/${r.id}`] = ours.samplesPerSec && r.samplesPerSec ? ours.samplesPerSec / r.samplesPerSec : null;
+    const ours = records.find((o) => o.id === 'ours-chromium' && sameShape(o.config, r.config));
+    if (!ours) continue;
+    const key = `ours-chromium/${r.id}${shapes.length > 1 ? ` B=${r.config.batch} T=${r.config.steps} H=${layersOf(r.config).join(',')}` : ''}`;
+    out[key] = ours.samplesPerSec && r.samplesPerSec ? ours.samplesPerSec / r.samplesPerSec : null;
   }
   return out;
 }

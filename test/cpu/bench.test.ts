@@ -247,6 +247,23 @@ test('results: records, ratios and targets from raw runs; a failed system keeps 
   assert.ok(Math.abs(atBatch256.measured! - flopsPerStep({ ...referenceShape, batch: 256 }) / 0.3 / 1e9 / 2) < 1e-9, `fraction ${atBatch256.measured}`);
 });
 
+test('ratios pair each tfjs record with ours at its own shape; several shapes are named in the keys', () => {
+  const small = { ...referenceShape, steps: 784, input: 1, hidden: 64, batch: 32 };
+  const large = { ...small, hidden: 128, batch: 100 };
+  const records = [
+    makeRecord('ours-chromium', spec(1, small), raw([100], 9), adapter),
+    makeRecord('ours-chromium', spec(1, large), raw([400], 9), adapter),
+    makeRecord('tfjs-webgpu', spec(1, small), raw([5000], 4000), adapter),
+    makeRecord('tfjs-webgpu', spec(1, large), raw([60000], 4000), adapter),
+  ];
+  const r = ratios(records);
+  // samples/s ratios: ours 320 vs 6.4 at the small shape, 250 vs 1.667 at the large one.
+  assert.deepEqual(Object.keys(r), ['ours-chromium/tfjs-webgpu B=32 T=784 H=64', 'ours-chromium/tfjs-webgpu B=100 T=784 H=128']);
+  assert.ok(Math.abs(r['ours-chromium/tfjs-webgpu B=32 T=784 H=64']! - 50) < 1e-9);
+  assert.ok(Math.abs(r['ours-chromium/tfjs-webgpu B=100 T=784 H=128']! - 150) < 1e-9);
+  assert.deepEqual(Object.keys(ratios(records.filter((x) => x.config.hidden === 64))), ['ours-chromium/tfjs-webgpu'], 'one shape: the plain key');
+});
+
 test('results check: finds what is missing or malformed', () => {
   const res = sampleResults() as any;
   res.records[0].samplesPerSec = NaN;
