@@ -56,10 +56,11 @@ test('the Text task, end to end', { timeout: 600_000 }, (t) => withBuiltPage(t, 
       const last = mean(train.slice(-3).map((p) => p.loss));
       assert.ok(last < first - 0.5, `the training loss falls: ${(first / Math.LN2).toFixed(2)} -> ${(last / Math.LN2).toFixed(2)} bits/char`);
       assert.ok(validation.length >= 3 && validation.at(-1)!.loss < validation[0].loss, 'the validation loss falls');
-      const samples = await page.evaluate(() => window.lstmApp!.samples);
+      // Read together: training goes on, and a new sample may arrive between two reads.
+      const { samples, shown } = await page.evaluate(() => ({ samples: window.lstmApp!.samples, shown: document.getElementById('sample-text')!.textContent }));
       assert.ok(new Set(samples.map((s) => s.text)).size === samples.length, 'each sample differs from the ones before');
       assert.ok(samples.every((s) => s.text.startsWith('The ')), 'each starts with its prime');
-      assert.equal(await page.locator('#sample-text').innerText(), samples.at(-1)!.text, 'the panel shows the latest');
+      assert.equal(shown, samples.at(-1)!.text, 'the panel shows the latest');
       t.diagnostic(`sample at step ${samples.at(-1)!.step}: ${JSON.stringify(samples.at(-1)!.text.slice(0, 80))}`);
     });
 
