@@ -79,6 +79,13 @@ export interface SampleOptions {
   json: boolean;
 }
 
+export interface ExportOptions {
+  help: false;
+  model: string;
+  to: 'pytorch';
+  out: string;
+}
+
 export interface HelpRequest {
   help: true;
   usage: string;
@@ -290,6 +297,34 @@ export function parseSampleArgs(argv: string[]): SampleOptions | HelpRequest {
     json: v.json === true,
     ...paths(v, ['adapter', 'prime']),
   };
+}
+
+export const exportUsage = `Write a trained model for another framework.
+
+Usage: npm run export -- --model FILE --to pytorch --out OUT.safetensors
+
+  --model FILE    a model written by \`npm run train -- --out FILE\` (or downloaded from the page)
+  --to pytorch    a PyTorch state_dict (safetensors) for nn.LSTM(I, H, num_layers=L, batch_first=True) named
+                  lstm and nn.Linear(H, C) named fc; the forget bias is folded into bias_ih
+  --out FILE      where to write it
+  --help, -h      show this help
+`;
+
+const exportFlags: Options = {
+  model: { type: 'string' },
+  to: { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+export function parseExportArgs(argv: string[]): ExportOptions | HelpRequest {
+  const v = readFlags(argv, exportFlags);
+  if (v.help) return { help: true, usage: exportUsage };
+  for (const flag of ['model', 'to', 'out'] as const) {
+    if (v[flag] === undefined) throw new UserError(`--${flag} is required: npm run export -- --model FILE --to pytorch --out OUT.safetensors. ${hint}`);
+  }
+  if (v.to !== 'pytorch') throw new UserError(`--to: expected pytorch, got "${v.to}" (ONNX and Keras are not written yet). ${hint}`);
+  return { help: false, model: v.model as string, to: 'pytorch', out: v.out as string };
 }
 
 export function parseEvalArgs(argv: string[]): EvalOptions | HelpRequest {

@@ -7,6 +7,7 @@ import { type ModelConfig, type Tensors, tensorShapes, tensorSize } from '../tra
 import { type FormatVersion, configFrom, configJson, configProblem, tensorsByCurrentName } from './model-config.ts';
 import { UserError } from '../user-error.ts';
 import { type NamedTensor, decodeSafetensors, encodeSafetensors } from './safetensors.ts';
+import { isPytorchStateDict, pytorchModel } from './pytorch.ts';
 
 export const modelFormat = 'webgpu-lstm/2';
 /** One-layer model files written before stacks: still read (model-config.ts says how). */
@@ -37,6 +38,8 @@ export function loadModelBytes(
   };
   const { tensors, metadata } = decodeSafetensors(bytes, fileName);
   const version = metadata.format === modelFormat ? 2 : metadata.format === legacyModelFormat ? 1 : undefined;
+  // A PyTorch state_dict of nn.LSTM + nn.Linear (npm run export -- --to pytorch, or PyTorch's own) is read as ours.
+  if (version === undefined && isPytorchStateDict(Object.keys(tensors))) return pytorchModel(tensors, metadata, fileName);
   if (version === undefined) {
     return fail(`metadata "format" is ${JSON.stringify(metadata.format)}, expected "${modelFormat}" (or "${legacyModelFormat}"); this is not a webgpu-lstm model`);
   }
