@@ -1,9 +1,8 @@
 // npm run eval -- --model FILE: accuracy of a saved model on the 10,000 MNIST test images.
-import { readFile } from 'node:fs/promises';
 import { loadMnist } from '../data/mnist.ts';
 import { taskFlags, taskView } from '../data/tasks.ts';
 import { createNodeGpu } from '../gpu/node-gpu.ts';
-import { loadModelBytes } from '../io/model-file.ts';
+import { readModelFile } from './model-input.ts';
 import { createTrainer, defaultAdam } from '../train/trainer.ts';
 import { UserError } from '../user-error.ts';
 import { type EvalOptions, evalUsage, parseEvalArgs } from './args.ts';
@@ -36,13 +35,7 @@ runMain(async () => {
     return;
   }
   const out = createReporter(opts.json);
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(opts.model));
-  } catch (e) {
-    throw new UserError(`--model ${opts.model}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Pass a model saved by \`npm run train -- --out FILE\`.`);
-  }
-  const { config, params, task } = loadModelBytes(bytes, opts.model);
+  const { config, params, task } = await readModelFile(opts.model);
   if (task.name === 'text') return evaluateText(opts, config, params, task);
   if (opts.text !== undefined) throw new UserError(`--text is for a text model, and ${opts.model} is a ${task.name} classifier: drop --text`);
   // The test set read as the model was trained (its metadata's task: rows, pixels, permuted pixels).

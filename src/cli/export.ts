@@ -1,13 +1,11 @@
 // npm run export -- --model FILE --to pytorch --out OUT.safetensors: a trained model as a PyTorch
 // state_dict (src/io/pytorch.ts), which `safetensors.torch.load_file` + `load_state_dict` read into
 // nn.LSTM + nn.Linear (README: the snippet, and the inputs it must be fed).
-import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../io/atomic-file.ts';
-import { loadModelBytes } from '../io/model-file.ts';
+import { readModelFile } from './model-input.ts';
 import { toPytorchStateDict } from '../io/pytorch.ts';
 import { encodeSafetensors } from '../io/safetensors.ts';
 import { taskMetadata } from '../data/tasks.ts';
-import { UserError } from '../user-error.ts';
 import { exportUsage, parseExportArgs } from './args.ts';
 import { runMain } from './output.ts';
 
@@ -17,13 +15,7 @@ runMain(async () => {
     process.stdout.write(exportUsage);
     return;
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(opts.model));
-  } catch (e) {
-    throw new UserError(`--model ${opts.model}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Pass a model saved by \`npm run train -- --out FILE\`.`);
-  }
-  const { config, params, task } = loadModelBytes(bytes, opts.model);
+  const { config, params, task } = await readModelFile(opts.model);
   const stateDict = toPytorchStateDict(config, params);
   // torch ignores the metadata; it says where the file came from, and the steps and task it was trained on.
   const metadata = { format: 'pt', source: 'webgpu-lstm', steps: String(config.steps), ...taskMetadata(task) };

@@ -1,9 +1,8 @@
 // npm run sample -- --model FILE [flags]: text written by a character-level language model saved by
 // `npm run train -- --task text --out FILE`, drawn on the GPU (src/train/sampler.ts), to stdout.
-import { readFile } from 'node:fs/promises';
 import { decodeSymbols, encodeText } from '../data/text.ts';
 import { createNodeGpu } from '../gpu/node-gpu.ts';
-import { loadModelBytes } from '../io/model-file.ts';
+import { readModelFile } from './model-input.ts';
 import { readsTokens } from '../train/model.ts';
 import { createSampler } from '../train/sampler.ts';
 import { UserError } from '../user-error.ts';
@@ -17,13 +16,7 @@ runMain(async () => {
     process.stdout.write(sampleUsage);
     return;
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(opts.model));
-  } catch (e) {
-    throw new UserError(`--model ${opts.model}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Pass a model saved by \`npm run train -- --task text --out FILE\`.`);
-  }
-  const { config, params, task } = loadModelBytes(bytes, opts.model);
+  const { config, params, task } = await readModelFile(opts.model, 'npm run train -- --task text --out FILE');
   if (task.name !== 'text' || !task.vocabulary || !readsTokens(config)) {
     throw new UserError(`--model ${opts.model} is a ${task.name} classifier, not a language model: sample from a model saved by \`npm run train -- --task text --out FILE\``);
   }
