@@ -28,6 +28,8 @@ export interface TrainCommon {
   checkpointEvery: number;
   /** Continue from this checkpoint. */
   resume?: string;
+  /** Start from a model file's weights (ours, or a PyTorch state_dict): fine-tuning. */
+  init?: string;
   /** Clip gradients to this global norm; 0 = off. */
   clipNorm: number;
   /** The learning-rate schedule (src/train/lr-schedule.ts) and its linear warmup in steps. */
@@ -130,6 +132,8 @@ Usage: npm run train -- [flags]
   --out FILE      save the trained model as a .safetensors file
   --checkpoint FILE       save the full training state (weights, Adam moments, step, data order) to FILE
   --checkpoint-every N    ... every N steps (default 100), and when interrupted with Ctrl-C
+  --init FILE     start from a model file's weights and layers (ours, or a PyTorch state_dict as npm run export
+                  writes): fine-tune it; Adam starts afresh
   --resume FILE   continue from a checkpoint (also keeps checkpointing to FILE unless --checkpoint is given);
                   --steps is then the total to reach
   --clip-norm X   clip gradients to global norm X (default: off)
@@ -182,6 +186,7 @@ const trainFlags: Options = {
   checkpoint: { type: 'string' },
   'checkpoint-every': { type: 'string' },
   resume: { type: 'string' },
+  init: { type: 'string' },
   'clip-norm': { type: 'string' },
   text: { type: 'string' },
   seq: { type: 'string' },
@@ -238,9 +243,15 @@ export function parseTrainArgs(argv: string[]): TrainOptions | HelpRequest {
     task,
     tune: v.tune ? 'force' : v['no-tune'] ? 'off' : 'auto',
     explicit: Object.keys(v),
-    ...paths(v, ['data', 'adapter', 'out', 'checkpoint', 'resume', 'text']),
+    ...paths(v, ['data', 'adapter', 'out', 'checkpoint', 'resume', 'text', 'init']),
     ...(typeof v['tuning-cache'] === 'string' ? { tuningCache: v['tuning-cache'] } : {}),
   };
+  if (v.init !== undefined && v.resume !== undefined) {
+    throw new UserError(`--init and --resume both given: choose one (--resume continues a checkpoint exactly; --init starts a new run from a model's weights). ${hint}`);
+  }
+  if (v.init !== undefined && (v.layers !== undefined || v.hidden !== undefined)) {
+    throw new UserError(`--init takes the layers of its model: drop --${v.layers !== undefined ? 'layers' : 'hidden'}. ${hint}`);
+  }
   if (v['checkpoint-every'] !== undefined && v.checkpoint === undefined && v.resume === undefined) {
     throw new UserError(`--checkpoint-every needs --checkpoint FILE (or --resume FILE) to say where to save. ${hint}`);
   }

@@ -22,6 +22,7 @@ import { defaultAdam } from '../train/trainer.ts';
 import { type TrainOptions, parseTrainArgs, trainUsage } from './args.ts';
 import { UserError } from '../user-error.ts';
 import { createReporter, describeAdapterForUser, formatSeconds, modelLayers, runMain } from './output.ts';
+import { readModelFile } from './model-input.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { type TextData, bits, checkStatefulBatch, createRunSampler, loadTextData, textStepsPerEpoch } from './text-task.ts';
 
@@ -69,8 +70,8 @@ async function mnistData(opts: TrainOptions, layers: number[], options: Training
 }
 
 async function textData(opts: TrainOptions, layers: number[], seq: number, options: TrainingOptions): Promise<RunData> {
-  // Resuming without --text reads the text the checkpoint learned (its task names the file).
-  const file = opts.text ?? (opts.resume ? options.task?.source : undefined);
+  // Resuming (or fine-tuning) without --text reads the text the checkpoint (or model) learned: its task names the file.
+  const file = opts.text ?? (opts.resume || opts.init ? options.task?.source : undefined);
   const text = await loadTextData(file, seq, layers, options.task?.vocabulary, opts.resume);
   options.task = text.task;
   if (options.stateful) checkStatefulBatch(text.train, options.batch, seq);
@@ -109,16 +110,34 @@ runMain(async () => {
   }
   const out = createReporter(opts.json);
   const resume = opts.resume ? await loadCheckpointFile(opts.resume) : undefined;
+  const init = opts.init ? await readModelFile(opts.init) : undefined;
+  if (init && init.task.name !== opts.task.name) {
+    throw new UserError(`--init ${opts.init} is a ${init.task.name} model, and this run's task is ${opts.task.name}: add --task ${init.task.name}`);
+  }
   const checkpointPath = opts.checkpoint ?? opts.resume;
   const chosen: { layers: number[]; seq: number; options: TrainingOptions } = resume
     ? resumedOptions(opts, resume)
-    : { layers: opts.layers, seq: opts.seq, options: { batch: opts.batch, lr: opts.lr, seed: opts.seed, clipNorm: opts.clipNorm, task: opts.task, ...(opts.stateful ? { stateful: true } : {}) } };
+    : {
+      layers: init?.config.layers ?? opts.layers,
+      seq: init && opts.task.name === 'text' && !opts.explicit.includes('seq') ? init.config.steps : opts.seq,
+      options: {
+        batch: opts.batch, lr: opts.lr, seed: opts.seed, clipNorm: opts.clipNorm, task: init?.task ?? opts.task, ...(opts.stateful ? { stateful: true } : {}),
+      },
+    };
   if (chosen.options.stateful && chosen.options.task?.name !== 'text') throw new UserError('--stateful applies only to --task text');
   const data = chosen.options.task?.name === 'text'
     ? await textData(opts, chosen.layers, chosen.seq, chosen.options)
     : await mnistData(opts, chosen.layers, chosen.options);
   const task = chosen.options.task ?? defaultTask;
-  const { model, text } = data;
+  const { text } = data;
+  // A model to fine-tune keeps its own forget bias (0 for a PyTorch state_dict, whose biases hold it).
+  const model: ModelConfig = init ? { ...data.model, forgetBias: init.config.forgetBias } : data.model;
+  if (init && (init.config.inputSize !== model.inputSize || init.config.classes !== model.classes || init.config.steps !== model.steps && !text)) {
+    throw new UserError(
+      `--init ${opts.init} reads ${init.config.steps} steps of ${init.config.inputSize} inputs into ${init.config.classes} classes, ` +
+        `but this run's data is ${model.steps} steps of ${model.inputSize} into ${model.classes}: pass a model of this task`,
+    );
+  }
   const train = data.datasets.train;
   const { batch } = chosen.options;
   const savedSchedule = resume ? (resume.options.schedule ?? constantSchedule) : undefined;
@@ -190,7 +209,8 @@ runMain(async () => {
   const kind = text ? `character-level language model, T=${model.steps} V=${model.inputSize}` : `T=${model.steps} I=${model.inputSize}`;
   out.say(`Model: LSTM ${kind} ${modelLayers(model)} C=${model.classes}; batch ${batch}, Adam lr ${chosen.options.lr}, seed ${chosen.options.seed}` +
     (chosen.options.clipNorm > 0 ? `, clip norm ${chosen.options.clipNorm}` : '') + (chosen.options.schedule ? `, lr schedule ${describeSchedule(schedule)}` : ''));
-  out.say(`Data: ${data.dataLine}; ${totalSteps} steps` + (resume ? `, resuming at step ${resume.step} from ${opts.resume}` : ''));
+  out.say(`Data: ${data.dataLine}; ${totalSteps} steps` + (resume ? `, resuming at step ${resume.step} from ${opts.resume}` : '') +
+    (init ? `, starting from the weights of ${opts.init} (Adam afresh${model.forgetBias === 0 ? '; forget bias 0: its biases hold it' : ''})` : ''));
   const sampleText = text ? createRunSampler(model, text.task.vocabulary) : undefined;
   if (resume && resume.step >= totalSteps) out.say(`The checkpoint has ${resume.step} steps already, at or past --steps ${totalSteps}: nothing to train.`);
 
@@ -231,7 +251,7 @@ runMain(async () => {
         }
         : undefined,
     },
-    resume,
+    resume ?? init?.params,
   );
   const { trainer, ctx } = result;
   if (result.outcome === 'interrupted') {
