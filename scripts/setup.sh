@@ -4,7 +4,9 @@
 #     mesa-vulkan-drivers (the shared libraries lavapipe links against).
 #  2. Mesa 25 lavapipe from bookworm-backports, unpacked into .cache/lavapipe/ (project-local, git-ignored)
 #     with its own ICD json; Debian 12's stock lavapipe (Mesa 22.3) is rejected by Dawn.
-#  3. npm packages (npm ci when a lockfile exists).
+#  3. npm packages. onnxruntime-node (the tests' check of our ONNX export) ships its CPU build inside the
+#     package; its install script would fetch GPU builds from outside the registries, so it is skipped
+#     (ONNXRUNTIME_NODE_INSTALL=skip, the switch its script/install.js documents).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -50,5 +52,5 @@ fi
 
 # npm install (not npm ci): npm 11's ci rejects vite 8's lockfile (an optional dependency it never records).
 say "npm install"
-npm install --no-audit --no-fund --loglevel=error
+ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --loglevel=error
 say "done. Train with: npm run train    Test with: npm test"

@@ -6,7 +6,7 @@ import { type Task, defaultTask, taskFromMetadata, taskMetadata } from '../data/
 import { type ModelConfig, type Tensors, tensorShapes, tensorSize } from '../train/model.ts';
 import { type FormatVersion, configFrom, configJson, configProblem, tensorsByCurrentName } from './model-config.ts';
 import { UserError } from '../user-error.ts';
-import { type NamedTensor, decodeSafetensors, encodeSafetensors } from './safetensors.ts';
+import { type NamedTensor, decodeSafetensors, describeConversion, encodeSafetensors } from './safetensors.ts';
 import { isPytorchStateDict, pytorchModel } from './pytorch.ts';
 
 export const modelFormat = 'webgpu-lstm/2';
@@ -29,17 +29,19 @@ export function saveModelBytes(config: ModelConfig, params: Tensors, extra: Reco
   return encodeSafetensors(tensors, metadata);
 }
 
-export function loadModelBytes(
-  bytes: Uint8Array,
-  fileName: string,
-): { config: ModelConfig; params: Tensors; metadata: Record<string, string>; task: Task } {
+/** A model file read: its model, its metadata and task, and (`conversion`) a sentence to show when tensors were converted to float32. */
+export interface LoadedModel { config: ModelConfig; params: Tensors; metadata: Record<string, string>; task: Task; conversion?: string }
+
+export function loadModelBytes(bytes: Uint8Array, fileName: string): LoadedModel {
   const fail = (problem: string): never => {
     throw new UserError(`${fileName}: ${problem}. Pass a model saved by \`npm run train -- --out FILE\`.`);
   };
-  const { tensors, metadata } = decodeSafetensors(bytes, fileName);
+  // Tensors in float16, bfloat16 or float64 (a state_dict saved from PyTorch in another dtype) are read as float32.
+  const { tensors, metadata, converted } = decodeSafetensors(bytes, fileName, { convert: true });
+  const conversion = describeConversion(converted);
   const version = metadata.format === modelFormat ? 2 : metadata.format === legacyModelFormat ? 1 : undefined;
   // A PyTorch state_dict of nn.LSTM + nn.Linear (npm run export -- --to pytorch, or PyTorch's own) is read as ours.
-  if (version === undefined && isPytorchStateDict(Object.keys(tensors))) return pytorchModel(tensors, metadata, fileName);
+  if (version === undefined && isPytorchStateDict(Object.keys(tensors))) return { ...pytorchModel(tensors, metadata, fileName), conversion };
   if (version === undefined) {
     return fail(`metadata "format" is ${JSON.stringify(metadata.format)}, expected "${modelFormat}" (or "${legacyModelFormat}"); this is not a webgpu-lstm model`);
   }
@@ -64,7 +66,7 @@ export function loadModelBytes(
   }
   const unexpected = [...byName.entries()].filter(([n]) => !(n in shapes)).map(([, { name }]) => name);
   if (unexpected.length > 0) fail(`unexpected tensors ${unexpected.join(', ')} (this model has ${Object.keys(shapes).join(', ')})`);
-  return { config, params, metadata, task: task as Task };
+  return { config, params, metadata, task: task as Task, conversion };
 }
 
 function parseConfig(json: string | undefined, version: FormatVersion, fail: (problem: string) => never): ModelConfig {

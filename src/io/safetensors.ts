@@ -1,4 +1,5 @@
-// The safetensors format, float32 only. Browser-safe: works on bytes, never touches the file system.
+// The safetensors format: written as float32; read as float32, or (for model files from elsewhere, with
+// `convert`) float16, bfloat16 and float64 converted to float32. Browser-safe: works on bytes only.
 //
 //   u64 little-endian N | N bytes of JSON header, space-padded to a multiple of 8 | data
 //   header: {"<name>": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, ...,
@@ -16,6 +17,48 @@ export interface NamedTensor {
 export interface Safetensors {
   tensors: Record<string, NamedTensor>;
   metadata: Record<string, string>;
+  /** The tensors read from another dtype (only with `convert`): name -> the file's dtype. */
+  converted: Record<string, string>;
+}
+
+/** The dtypes read, with their bytes per value and how a value becomes float32. */
+const dtypes: Record<string, { bytes: number; read: (v: DataView, at: number) => number }> = {
+  F32: { bytes: 4, read: (v, at) => v.getFloat32(at, true) },
+  F16: { bytes: 2, read: (v, at) => halfToFloat(v.getUint16(at, true)) },
+  BF16: { bytes: 2, read: (v, at) => bfloat16ToFloat(v.getUint16(at, true)) },
+  F64: { bytes: 8, read: (v, at) => v.getFloat64(at, true) },
+};
+
+/** How each dtype becomes float32, for the note a reader prints. */
+export const conversionNote: Record<string, string> = {
+  F16: 'float16 to float32 (exact)',
+  BF16: 'bfloat16 to float32 (exact)',
+  F64: 'float64 to float32 (rounded to the nearest float32, as torch.Tensor.float() does)',
+};
+
+/** One sentence naming the converted tensors, or undefined when none were. */
+export function describeConversion(converted: Record<string, string>): string | undefined {
+  const byType = new Map<string, string[]>();
+  for (const [name, dtype] of Object.entries(converted)) byType.set(dtype, [...(byType.get(dtype) ?? []), name]);
+  if (byType.size === 0) return undefined;
+  return `converted ${[...byType].map(([dtype, names]) => `${names.length} tensor${names.length > 1 ? 's' : ''} from ${conversionNote[dtype]}`).join(' and ')}`;
+}
+
+/** IEEE 754 binary16 bits as a number: every half is exactly a float32. */
+function halfToFloat(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 0x1f) return fraction === 0 ? sign * Infinity : NaN;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+/** bfloat16 is the top half of a float32. */
+function bfloat16ToFloat(bits: number): number {
+  const v = new DataView(new ArrayBuffer(4));
+  v.setUint32(0, bits << 16, false);
+  return v.getFloat32(0, false);
 }
 
 const metadataKey = '__metadata__';
@@ -47,7 +90,8 @@ export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata
   return out;
 }
 
-export function decodeSafetensors(bytes: Uint8Array, fileName: string): Safetensors {
+/** `convert`: read F16, BF16 and F64 tensors as float32 (model files from PyTorch); otherwise F32 only. */
+export function decodeSafetensors(bytes: Uint8Array, fileName: string, options: { convert?: boolean } = {}): Safetensors {
   const fail = (problem: string): never => {
     throw new UserError(`${fileName}: ${problem}. It is not a valid safetensors file; save the model again.`);
   };
@@ -68,7 +112,7 @@ export function decodeSafetensors(bytes: Uint8Array, fileName: string): Safetens
   const dataLength = bytes.length - dataStart;
 
   let metadata: Record<string, string> = {};
-  const entries: { name: string; shape: number[]; begin: number; end: number }[] = [];
+  const entries: { name: string; dtype: string; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, entry] of Object.entries(header)) {
     if (name === metadataKey) {
       if (!isObject(entry) || !Object.values(entry).every((v) => typeof v === 'string')) {
@@ -79,21 +123,24 @@ export function decodeSafetensors(bytes: Uint8Array, fileName: string): Safetens
     }
     const where = `tensor "${name}"`;
     if (!isObject(entry)) return fail(`${where} is not an object`);
-    if (entry.dtype !== 'F32') fail(`${where} has dtype ${JSON.stringify(entry.dtype)}; only F32 is supported`);
+    const dtype = String(entry.dtype);
+    if (dtype !== 'F32' && !(options.convert && dtype in dtypes)) {
+      fail(`${where} has dtype ${JSON.stringify(entry.dtype)}; only ${options.convert ? 'F32, F16, BF16 and F64 are' : 'F32 is'} read`);
+    }
     const { shape, data_offsets: offsets } = entry;
     if (!Array.isArray(shape) || !shape.every(isCount)) fail(`${where} has shape ${JSON.stringify(shape)}, not a list of whole numbers`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
       fail(`${where} has data_offsets ${JSON.stringify(offsets)}, not [begin, end] with begin <= end`);
     }
     const [begin, end] = offsets as number[];
-    const bytesNeeded = 4 * (shape as number[]).reduce((a, b) => a * b, 1);
+    const bytesNeeded = dtypes[dtype].bytes * (shape as number[]).reduce((a, b) => a * b, 1);
     if (end - begin !== bytesNeeded) {
       fail(`${where} has shape [${shape}] (${bytesNeeded} bytes) but data_offsets [${begin}, ${end}] span ${end - begin} bytes`);
     }
     if (end > dataLength) {
       fail(`${where} has data_offsets [${begin}, ${end}] but the data region is only ${dataLength} bytes (truncated?)`);
     }
-    entries.push({ name, shape: shape as number[], begin, end });
+    entries.push({ name, dtype, shape: shape as number[], begin, end });
   }
 
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
@@ -105,14 +152,22 @@ export function decodeSafetensors(bytes: Uint8Array, fileName: string): Safetens
   }
   if (covered !== dataLength) fail(`the tensors cover ${covered} bytes but the data region is ${dataLength} bytes`);
 
+  const converted: Record<string, string> = {};
   const tensors = Object.fromEntries(
-    entries.map(({ name, shape, begin, end }) => {
-      const data = new Float32Array((end - begin) / 4);
-      for (let i = 0, at = dataStart + begin; i < data.length; i++, at += 4) data[i] = view.getFloat32(at, true);
+    entries.map(({ name, dtype, shape, begin, end }) => {
+      const { bytes: size, read } = dtypes[dtype];
+      const data = new Float32Array((end - begin) / size);
+      for (let i = 0, at = dataStart + begin; i < data.length; i++, at += size) data[i] = read(view, at);
+      if (dtype !== 'F32') {
+        converted[name] = dtype;
+        // float64 past float32's range would become infinite: not a conversion anyone wants silently.
+        const at = data.findIndex((v, i) => !Number.isFinite(v) && Number.isFinite(read(view, dataStart + begin + i * size)));
+        if (at >= 0) fail(`tensor "${name}" (${dtype}) holds ${read(view, dataStart + begin + at * size)} at index ${at}, beyond float32's range`);
+      }
       return [name, { shape, data }];
     }),
   );
-  return { tensors, metadata };
+  return { tensors, metadata, converted };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -98,7 +98,7 @@ describe('safetensors', () => {
       ['[1, 2]', /not a JSON object/],
       ['null', /not a JSON object/],
       [{ a: 5 }, /tensor "a" is not an object/],
-      [{ a: { ...tiny, dtype: 'F16' } }, /tensor "a" has dtype "F16"; only F32 is supported/],
+      [{ a: { ...tiny, dtype: 'F16' } }, /tensor "a" has dtype "F16"; only F32 is read/],
       [{ a: { ...tiny, dtype: undefined } }, /tensor "a" has dtype undefined/],
       [{ a: { ...tiny, shape: [2.5] } }, /shape \[2\.5\], not a list of whole numbers/],
       [{ a: { ...tiny, shape: [-2] } }, /shape \[-2\]/],
@@ -291,5 +291,62 @@ describe('model file', () => {
       () => loadModelBytes(encodeSafetensors({ 'lstm_0/kernel': kernel, ...noKernel }, old), 'old.safetensors'),
       /tensor "lstm_0\/kernel" has a format-2 name, but the file says format 1/,
     );
+  });
+});
+
+describe('dtypes other than float32 (state_dicts saved from PyTorch in half or double precision)', () => {
+  /** A file of one tensor "t" of the given dtype and raw little-endian bytes. */
+  const oneTensor = (dtype: string, shape: number[], data: Uint8Array) => rawFile({ t: { dtype, shape, data_offsets: [0, data.length] } }, data);
+  const u16 = (...v: number[]) => new Uint8Array(new Uint16Array(v).buffer); // this machine is little-endian, as the format
+
+  test('float16: normal, negative, subnormal, zero and infinite values are read exactly (IEEE 754 binary16 bit patterns)', () => {
+    // 0x3c00 = 1, 0xc000 = -2, 0x3555 = 1365/4096 (0.333251953125), 0x0001 = 2^-24 (smallest subnormal),
+    // 0x7bff = 65504 (largest half), 0x8000 = -0, 0x7c00 = +inf
+    const { tensors, converted } = decodeSafetensors(oneTensor('F16', [7], u16(0x3c00, 0xc000, 0x3555, 0x0001, 0x7bff, 0x8000, 0x7c00)), 'h', { convert: true });
+    assert.deepEqual([...tensors.t.data], [1, -2, 0.333251953125, 2 ** -24, 65504, -0, Infinity]);
+    assert.deepEqual(converted, { t: 'F16' });
+  });
+
+  test('bfloat16: the top 16 bits of a float32', () => {
+    // 0x3f80 = 1, 0x4049 = 3.140625, 0xbf00 = -0.5, 0x0001 = 2^-133 (a float32 subnormal)
+    const { tensors } = decodeSafetensors(oneTensor('BF16', [2, 2], u16(0x3f80, 0x4049, 0xbf00, 0x0001)), 'b', { convert: true });
+    assert.deepEqual([...tensors.t.data], [1, 3.140625, -0.5, 2 ** -133]);
+    assert.deepEqual(tensors.t.shape, [2, 2]);
+  });
+
+  test('float64 rounds to the nearest float32; a value past float32 range is refused naming the tensor', () => {
+    const { tensors, converted } = decodeSafetensors(oneTensor('F64', [3], new Uint8Array(new Float64Array([0.1, -1 / 3, 1e-50]).buffer)), 'd', { convert: true });
+    assert.deepEqual([...tensors.t.data], [Math.fround(0.1), Math.fround(-1 / 3), 0]);
+    assert.deepEqual(converted, { t: 'F64' });
+    throwsUserError(() => decodeSafetensors(oneTensor('F64', [2], new Uint8Array(new Float64Array([1, 1e300]).buffer)), 'd', { convert: true }), /^d: tensor "t" \(F64\) holds 1e\+300 at index 1, beyond float32's range/);
+  });
+
+  test('without convert (checkpoints), and for integer dtypes always, only F32 is read', () => {
+    throwsUserError(() => decodeSafetensors(oneTensor('F16', [1], u16(0x3c00)), 'c'), /tensor "t" has dtype "F16"; only F32 is read/);
+    throwsUserError(() => decodeSafetensors(oneTensor('I64', [1], new Uint8Array(8)), 'c', { convert: true }), /tensor "t" has dtype "I64"; only F32, F16, BF16 and F64 are read/);
+    throwsUserError(() => decodeSafetensors(oneTensor('F16', [3], u16(1, 2)), 'c', { convert: true }), /shape \[3\] \(6 bytes\) but data_offsets \[0, 4\] span 4 bytes/);
+  });
+
+  test('a half-precision PyTorch state_dict loads as a model, with a note saying what was converted', () => {
+    const m: ModelConfig = { steps: 28, inputSize: 28, layers: [3], classes: 10, forgetBias: 0 };
+    // Every weight 0.5 and bias -0.25: exact in float16 (0x3800, 0xb400).
+    const half = (shape: number[], bits: number) => ({ shape, bits: new Uint16Array(shape.reduce((a, b) => a * b, 1)).fill(bits) });
+    const sd: Record<string, { shape: number[]; bits: Uint16Array }> = {
+      'lstm.weight_ih_l0': half([12, 28], 0x3800), 'lstm.weight_hh_l0': half([12, 3], 0x3800),
+      'lstm.bias_ih_l0': half([12], 0xb400), 'lstm.bias_hh_l0': half([12], 0xb400),
+      'fc.weight': half([10, 3], 0x3800), 'fc.bias': half([10], 0xb400),
+    };
+    let offset = 0;
+    const header: Record<string, unknown> = {};
+    for (const [name, t] of Object.entries(sd)) header[name] = { dtype: 'F16', shape: t.shape, data_offsets: [offset, (offset += 2 * t.bits.length)] };
+    const data = new Uint8Array(offset);
+    offset = 0;
+    for (const t of Object.values(sd)) data.set(new Uint8Array(t.bits.buffer), (offset += 2 * t.bits.length) - 2 * t.bits.length);
+    const loaded = loadModelBytes(rawFile(header, data), 'half.safetensors');
+    assert.deepEqual(loaded.config, m);
+    assert.ok(loaded.params['lstm_0/kernel'].every((v) => v === 0.5));
+    assert.ok(loaded.params['lstm_0/bias'].every((v) => v === -0.5)); // bias_ih + bias_hh
+    assert.equal(loaded.conversion, 'converted 6 tensors from float16 to float32 (exact)');
+    assert.equal(loadModelBytes(saveModelBytes(m, loaded.params, {}), 'ours').conversion, undefined);
   });
 });
