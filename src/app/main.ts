@@ -1,5 +1,6 @@
 // The page: checks for WebGPU, starts the training worker, and wires the form, the buttons, the charts,
 // the drawing and the checkpoint offer to it. Everything GPU happens in the worker (worker/train-worker.ts).
+import { type ExportFormat, exportFormats } from '../io/export-formats.ts';
 import { loadCheckpoint } from './checkpoint-store.ts';
 import { mnistPath } from './mnist-assets.ts';
 import type { CheckpointSummary, FromWorker, History, RunState, ToWorker, TuningStatus } from './protocol.ts';
@@ -79,7 +80,10 @@ function main(): void {
     pause: () => send({ type: 'pause' }),
     resume: () => send({ type: 'resume' }),
     reset: () => send({ type: 'reset' }),
-    download: () => send({ type: 'download' }),
+    download: () => {
+      const format = byId<HTMLSelectElement>('download-format').value;
+      send({ type: 'download', format: exportFormats.includes(format as ExportFormat) ? (format as ExportFormat) : 'webgpu-lstm' });
+    },
     downloadCheckpoint: () => send({ type: 'download-checkpoint' }),
     load: (file) => {
       const hyper = form.read();

@@ -1,5 +1,6 @@
 // The messages between the page (main.ts) and the training worker (worker/train-worker.ts). The worker
 // owns WebGPU, the data and the trainer; the page only draws what it is told.
+import type { ExportFormat } from '../io/export-formats.ts';
 import type { AdapterDescription } from '../gpu/device.ts';
 import type { PhaseTimes } from '../train/timing.ts';
 import type { Hyper } from './hyperparams.ts';
@@ -32,7 +33,8 @@ export type ToWorker =
   | { type: 'resume' }
   | { type: 'reset' }
   | { type: 'predict'; pixels: Uint8Array }
-  | { type: 'download' }
+  /** The model as a file of the format (our .safetensors, a PyTorch state_dict...: src/io/export-formats.ts). */
+  | { type: 'download'; format: ExportFormat }
   /** The full training state as the CLI's checkpoint file (npm run train -- --resume FILE continues it). */
   | { type: 'download-checkpoint' }
   | { type: 'load-file'; name: string; bytes: ArrayBuffer; /** the form's values, for what the file does not say */ hyper: Hyper;

@@ -84,7 +84,7 @@ export interface SampleOptions {
 export interface ExportOptions {
   help: false;
   model: string;
-  to: 'pytorch';
+  to: 'pytorch' | 'onnx';
   out: string;
 }
 
@@ -312,11 +312,14 @@ export function parseSampleArgs(argv: string[]): SampleOptions | HelpRequest {
 
 export const exportUsage = `Write a trained model for another framework.
 
-Usage: npm run export -- --model FILE --to pytorch --out OUT.safetensors
+Usage: npm run export -- --model FILE --to pytorch|onnx --out OUT
 
   --model FILE    a model written by \`npm run train -- --out FILE\` (or downloaded from the page)
   --to pytorch    a PyTorch state_dict (safetensors) for nn.LSTM(I, H, num_layers=L, batch_first=True) named
                   lstm and nn.Linear(H, C) named fc; the forget bias is folded into bias_ih
+  --to onnx       an ONNX model (opset 14: an LSTM operator per layer, then Gemm, or MatMul + Add at every
+                  step) that ONNX Runtime runs: input "input" float32 (N, T, I), or a text model's "tokens"
+                  int64 (N, T); output "logits" (N, C), or (N, T, V); its metadata says how to feed it
   --out FILE      where to write it
   --help, -h      show this help
 `;
@@ -332,10 +335,12 @@ export function parseExportArgs(argv: string[]): ExportOptions | HelpRequest {
   const v = readFlags(argv, exportFlags);
   if (v.help) return { help: true, usage: exportUsage };
   for (const flag of ['model', 'to', 'out'] as const) {
-    if (v[flag] === undefined) throw new UserError(`--${flag} is required: npm run export -- --model FILE --to pytorch --out OUT.safetensors. ${hint}`);
+    if (v[flag] === undefined) throw new UserError(`--${flag} is required: npm run export -- --model FILE --to pytorch|onnx --out OUT. ${hint}`);
   }
-  if (v.to !== 'pytorch') throw new UserError(`--to: expected pytorch, got "${v.to}" (ONNX and Keras are not written yet). ${hint}`);
-  return { help: false, model: v.model as string, to: 'pytorch', out: v.out as string };
+  if (v.to !== 'pytorch' && v.to !== 'onnx') {
+    throw new UserError(`--to: expected pytorch (a PyTorch state_dict) or onnx (an ONNX model), got "${v.to}". ${hint}`);
+  }
+  return { help: false, model: v.model as string, to: v.to, out: v.out as string };
 }
 
 export function parseEvalArgs(argv: string[]): EvalOptions | HelpRequest {

@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { decodeCheckpoint } from '../../src/io/checkpoint.ts';
 import { loadModelBytes } from '../../src/io/model-file.ts';
+import { toPytorchStateDict } from '../../src/io/pytorch.ts';
+import { decodeSafetensors } from '../../src/io/safetensors.ts';
+import { locateMnist, mnistFileNames } from '../../src/data/mnist.ts';
 import { toFloat64 } from '../../src/reference/lstm.ts';
 import { stackForward, stackParamsOf } from '../../src/reference/lstm-stack.ts';
 import { artifactsDir, repoRoot, withBuiltPage } from './app-support/built-page.ts';
@@ -287,6 +290,49 @@ test('the training page, end to end', { timeout: 600_000 }, (t) => withBuiltPage
       for (let i = 0; i < 10; i++) {
         assert.ok(Math.abs(p[i] - beforeDownload[i]) < 1e-6, `digit ${i}: ${p[i]} after loading, ${beforeDownload[i]} before downloading`);
       }
+    });
+
+    await t.test('downloads the model as a PyTorch state_dict and loads it back (same probabilities); loads a state_dict PyTorch wrote', async () => {
+      await page.selectOption('#download-format', 'pytorch');
+      const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.click('#btn-download')]);
+      assert.match(download.suggestedFilename(), /^webgpu-lstm-h16-24-step\d+\.pt\.safetensors$/);
+      const ptPath = join(artifactsDir, 'downloaded-model.pt.safetensors');
+      await download.saveAs(ptPath);
+      const ours = loadModelBytes(new Uint8Array(await readFile(modelPath)), 'ours');
+      const { tensors } = decodeSafetensors(new Uint8Array(await readFile(ptPath)), 'pt');
+      assert.deepEqual(tensors, toPytorchStateDict(ours.config, ours.params), 'the file is the state_dict of the model the page holds');
+
+      await page.setInputFiles('#file-input', ptPath);
+      await page.waitForFunction(() => /Loaded downloaded-model\.pt/.test(document.getElementById('banners')?.textContent ?? ''), undefined, { timeout: 60_000 });
+      await waitForState(page, 'paused', 10_000);
+      await page.click('#btn-clear');
+      await drawStroke(page, seven);
+      const p = await settledProbabilities(page);
+      // The forget bias folded into bias_ih rounds once in float32: probabilities move by about 1e-7.
+      for (let i = 0; i < 10; i++) assert.ok(Math.abs(p[i] - beforeDownload[i]) < 1e-5, `digit ${i}: ${p[i]} from the state_dict, ${beforeDownload[i]} before`);
+
+      // As ONNX: ONNX Runtime runs the download on MNIST test images to the float64 oracle's logits of the same model.
+      await page.selectOption('#download-format', 'onnx');
+      const [onnxDownload] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.click('#btn-download')]);
+      assert.match(onnxDownload.suggestedFilename(), /^webgpu-lstm-h16-24-step\d+\.onnx$/);
+      const onnxPath = join(artifactsDir, 'downloaded-model.onnx');
+      await onnxDownload.saveAs(onnxPath);
+      const ort = await import('onnxruntime-node');
+      const session = await ort.InferenceSession.create(new Uint8Array(await readFile(onnxPath)), { logSeverityLevel: 3 });
+      const N = 8;
+      const pixels = (await readFile(join(locateMnist(), mnistFileNames.testImages))).subarray(16, 16 + N * 784);
+      const x = Float32Array.from(pixels, (v) => v / 255); // (N, 28, 28) batch first, as ONNX takes it
+      const { logits } = await session.run({ input: new ort.Tensor('float32', x, [N, 28, 28]) });
+      const timeMajor = new Float64Array(N * 784);
+      for (let b = 0; b < N; b++) for (let r = 0; r < 28; r++) for (let c = 0; c < 28; c++) timeMajor[(r * N + b) * 28 + c] = x[b * 784 + r * 28 + c];
+      const oracle = stackForward(ours.config, stackParamsOf(ours.config, toFloat64(ours.params)), timeMajor, new Uint8Array(N), N).logits;
+      const got = logits.data as Float32Array;
+      oracle.forEach((v, i) => assert.ok(Math.abs(got[i] - v) <= 1e-4 * Math.max(1, Math.abs(v)), `logit ${i}: ONNX Runtime ${got[i]}, oracle ${v}`));
+
+      await page.setInputFiles('#file-input', join(repoRoot, 'test/fixtures/pytorch/lstm2-f16.safetensors'));
+      await page.waitForFunction(() => /Loaded lstm2-f16\.safetensors \(converted 10 tensors from float16 to float32 \(exact\)\): an LSTM of 2 layers of 6, 6 units/.test(document.getElementById('banners')?.textContent ?? ''), undefined, { timeout: 60_000 });
+      assert.equal(await page.locator('#f-layers').inputValue(), '6,6', 'the form takes the state_dict\'s layers');
+      await page.selectOption('#download-format', 'webgpu-lstm');
     });
 
     await t.test('the CLI continues the page\'s checkpoint; the page loads what the CLI wrote', async (st) => {

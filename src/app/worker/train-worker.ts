@@ -2,6 +2,7 @@
 // session at a time, driven by the page's messages (protocol.ts). Training here never blocks the page.
 // A new run's scheduler and workgroup sizes come from this browser's tuning cache for the adapter and shape, or from
 // the autotuner at the first start (src/train/first-use.ts, as in the CLI), which a reset stops.
+import { exportModel } from '../../io/export-formats.ts';
 import { createBrowserGpu } from '../../gpu/browser-gpu.ts';
 import type { GpuContext } from '../../gpu/device.ts';
 import { decodeCheckpoint } from '../../io/checkpoint.ts';
@@ -212,10 +213,18 @@ function checkMnistShape(name: string, config: ModelConfig): void {
   }
 }
 
+/**
+ * The run's model with the file's forget bias: the form knows the layers, not that a model imported from
+ * PyTorch (or fine-tuned from one) adds 0, where ours add 1.
+ */
+function keepForgetBias(run: RunData, file: ModelConfig): RunData {
+  return { ...run, model: { ...run.model, forgetBias: file.forgetBias } };
+}
+
 /** A model file (--out) starts a new run from its weights; a checkpoint (--checkpoint) continues its run exactly. */
 async function loadFile(name: string, buffer: ArrayBuffer, form: Hyper, text?: TextFile): Promise<void> {
   const bytes = new Uint8Array(buffer);
-  if (decodeSafetensors(bytes, name).metadata.format?.startsWith('webgpu-lstm-checkpoint/')) {
+  if (decodeSafetensors(bytes, name, { convert: true }).metadata.format?.startsWith('webgpu-lstm-checkpoint/')) {
     const state = decodeCheckpoint(bytes, name);
     const task = pageTask(state.options.task);
     if (task === 'digits') checkMnistShape(name, state.config);
@@ -224,22 +233,23 @@ async function loadFile(name: string, buffer: ArrayBuffer, form: Hyper, text?: T
       ...form, task, layers: state.config.layers, batch, lr, seed, clipNorm, lrSchedule: schedule.kind, warmup: schedule.warmup,
       ...(task === 'text' ? { seq: state.config.steps, stateful: state.options.stateful === true } : {}),
     };
-    const run = await runData(hyper, text, state.options.task?.vocabulary);
+    const run = keepForgetBias(await runData(hyper, text, state.options.task?.vocabulary), state.config);
     // A cosine schedule ends where it was planned to; other runs go on for the form's length.
     const end = schedule.kind === 'cosine' ? Math.max(state.step, schedule.steps) : state.step + totalSteps(hyper, run.train.count);
     if (!(await open({ hyper, data: run, totalSteps: end, source: name, start: state }))) return;
     post({ type: 'notice', message: `Loaded the checkpoint ${name} at step ${state.step}: Resume continues its run exactly where it stopped.` });
     return;
   }
-  const { config, params, metadata, task: fileTask } = loadModelBytes(bytes, name);
+  const { config, params, metadata, task: fileTask, conversion } = loadModelBytes(bytes, name);
   const task = pageTask(fileTask);
   if (task === 'digits') checkMnistShape(name, config);
   const hyper: Hyper = { ...hyperFromFile(form, config.layers, metadata), task, ...(task === 'text' ? { seq: config.steps } : {}) };
-  const run = await runData(hyper, text, fileTask.vocabulary);
+  const run = keepForgetBias(await runData(hyper, text, fileTask.vocabulary), config);
   const startStep = Number.isSafeInteger(Number(metadata.steps)) ? Math.max(0, Number(metadata.steps)) : 0;
   if (!(await open({ hyper, data: run, totalSteps: startStep + totalSteps(hyper, run.train.count), source: name, start: { params, steps: startStep } }))) return;
   const tryIt = task === 'text' ? 'press Sample now to read what it writes' : 'draw a digit to try it';
-  post({ type: 'notice', message: `Loaded ${name}: an LSTM of ${describeLayers(config.layers)} units, trained for ${startStep} steps. Resume trains it further; ${tryIt}.` });
+  const converted = conversion ? ` (${conversion})` : '';
+  post({ type: 'notice', message: `Loaded ${name}${converted}: an LSTM of ${describeLayers(config.layers)} units, trained for ${startStep} steps. Resume trains it further; ${tryIt}.` });
 }
 
 async function resumeCheckpoint(): Promise<void> {
@@ -251,7 +261,7 @@ async function resumeCheckpoint(): Promise<void> {
   const hyper: Hyper = { ...referenceHyper, ...currentHyper(c.hyper), lrSchedule: schedule.kind, warmup: schedule.warmup };
   // A text run's record keeps its text (the default corpus by name only).
   const text = c.text?.bytes ? { name: c.text.name, bytes: c.text.bytes } : undefined;
-  const run = await runData(hyper, text, state.options.task?.vocabulary);
+  const run = keepForgetBias(await runData(hyper, text, state.options.task?.vocabulary), state.config);
   const s = await open({
     hyper, data: run,
     totalSteps: c.totalSteps, source: 'the checkpoint', start: state, stepOffset: c.stepOffset, fromSavedCheckpoint: true,
@@ -316,8 +326,15 @@ async function handle(m: ToWorker): Promise<void> {
       return;
     case 'download': {
       if (!session) throw new UserError('there is no model to download yet: start training or load a model.');
-      const bytes = await session.modelBytes();
-      post({ type: 'model-file', name: `webgpu-lstm-${readsTokens(session.model) ? 'text-' : ''}h${session.model.layers.join('-')}-step${session.step}.safetensors`, bytes }, [bytes.buffer]);
+      const ours = await session.modelBytes();
+      const name = `webgpu-lstm-${readsTokens(session.model) ? 'text-' : ''}h${session.model.layers.join('-')}-step${session.step}`;
+      if (m.format === 'webgpu-lstm') {
+        post({ type: 'model-file', name: `${name}.safetensors`, bytes: ours }, [ours.buffer]);
+        return;
+      }
+      const { config, params, task } = loadModelBytes(ours, 'the model');
+      const { bytes, suffix } = await exportModel(m.format, config, params, task);
+      post({ type: 'model-file', name: name + suffix, bytes }, [bytes.buffer as ArrayBuffer]);
       return;
     }
     case 'download-checkpoint': {
