@@ -11,10 +11,11 @@
 // N sequences of `steps` timesteps of `inputSize` features, row-major (N, T, I); y: N integer labels below
 // `classes` (at most 256). Everything runs on the engine's kernels and its one training loop step
 // (src/train/trainer.ts); every bad input is a UserError that says what was wrong and how to fix it.
+import { loadAnyModelBytes } from '../io/load-model.ts';
 import type { ImageSet } from '../data/dataset.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { type TrainingState, decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint.ts';
-import { loadModelBytes, saveModelBytes } from '../io/model-file.ts';
+import { saveModelBytes } from '../io/model-file.ts';
 import { initParams } from '../train/init.ts';
 import { type LrScheduleKind, makeSchedule } from '../train/lr-schedule.ts';
 import type { ModelConfig, Tensors } from '../train/model.ts';
@@ -251,9 +252,9 @@ async function open(gpu: GpuContext, model: LstmModel, sets: Record<string, Imag
   };
 }
 
-/** Loads a model file's bytes (saved by save() or `npm run train -- --out`) as a trainer over `train`. */
+/** Loads a model file's bytes (saved by save() or `npm run train -- --out`; or a PyTorch state_dict or Keras .h5 of such a model) as a trainer over `train`. */
 export async function loadTrainer(gpu: GpuContext, bytes: Uint8Array, train: Data, options: TrainOptions = {}): Promise<LstmTrainer> {
-  const { config, params } = loadModelBytes(bytes, 'the model file');
+  const { config, params } = await loadAnyModelBytes(bytes, 'the model file');
   return createTrainer(gpu, config, train, options, params);
 }
 

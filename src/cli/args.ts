@@ -84,7 +84,7 @@ export interface SampleOptions {
 export interface ExportOptions {
   help: false;
   model: string;
-  to: 'pytorch' | 'onnx';
+  to: 'pytorch' | 'onnx' | 'keras';
   out: string;
 }
 
@@ -312,7 +312,7 @@ export function parseSampleArgs(argv: string[]): SampleOptions | HelpRequest {
 
 export const exportUsage = `Write a trained model for another framework.
 
-Usage: npm run export -- --model FILE --to pytorch|onnx --out OUT
+Usage: npm run export -- --model FILE --to pytorch|onnx|keras --out OUT
 
   --model FILE    a model written by \`npm run train -- --out FILE\` (or downloaded from the page)
   --to pytorch    a PyTorch state_dict (safetensors) for nn.LSTM(I, H, num_layers=L, batch_first=True) named
@@ -320,6 +320,8 @@ Usage: npm run export -- --model FILE --to pytorch|onnx --out OUT
   --to onnx       an ONNX model (opset 14: an LSTM operator per layer, then Gemm, or MatMul + Add at every
                   step) that ONNX Runtime runs: input "input" float32 (N, T, I), or a text model's "tokens"
                   int64 (N, T); output "logits" (N, C), or (N, T, V); its metadata says how to feed it
+  --to keras      a Keras 3 weights file for keras.Sequential([Input((T, I)), LSTM(H, return_sequences=True),
+                  ..., LSTM(H), Dense(C)]) that model.load_weights(OUT) reads; OUT must end in .weights.h5
   --out FILE      where to write it
   --help, -h      show this help
 `;
@@ -335,10 +337,13 @@ export function parseExportArgs(argv: string[]): ExportOptions | HelpRequest {
   const v = readFlags(argv, exportFlags);
   if (v.help) return { help: true, usage: exportUsage };
   for (const flag of ['model', 'to', 'out'] as const) {
-    if (v[flag] === undefined) throw new UserError(`--${flag} is required: npm run export -- --model FILE --to pytorch|onnx --out OUT. ${hint}`);
+    if (v[flag] === undefined) throw new UserError(`--${flag} is required: npm run export -- --model FILE --to pytorch|onnx|keras --out OUT. ${hint}`);
   }
-  if (v.to !== 'pytorch' && v.to !== 'onnx') {
-    throw new UserError(`--to: expected pytorch (a PyTorch state_dict) or onnx (an ONNX model), got "${v.to}". ${hint}`);
+  if (v.to !== 'pytorch' && v.to !== 'onnx' && v.to !== 'keras') {
+    throw new UserError(`--to: expected pytorch (a PyTorch state_dict), onnx (an ONNX model) or keras (a Keras .weights.h5), got "${v.to}". ${hint}`);
+  }
+  if (v.to === 'keras' && !String(v.out).endsWith('.weights.h5')) {
+    throw new UserError(`--out ${v.out}: Keras's load_weights reads this layout only from a name ending in .weights.h5 (other .h5 names it reads as its legacy format): name it e.g. model.weights.h5. ${hint}`);
   }
   return { help: false, model: v.model as string, to: v.to, out: v.out as string };
 }

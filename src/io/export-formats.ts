@@ -2,16 +2,18 @@
 //   webgpu-lstm  our .safetensors (model-file.ts)
 //   pytorch      a state_dict for nn.LSTM + nn.Linear, as safetensors (pytorch.ts)
 //   onnx         a graph of standard ONNX operators that ONNX Runtime runs (onnx.ts)
+//   keras        a Keras 3 .weights.h5 for keras.Sequential([Input, LSTM..., Dense]) (keras.ts)
 // Each returns the file's bytes, the suffix its name takes, and one sentence saying what the file holds.
 import { type Task, taskMetadata } from '../data/tasks.ts';
 import type { ModelConfig, Tensors } from '../train/model.ts';
 import { describeLayers } from '../train/model.ts';
 import { saveModelBytes } from './model-file.ts';
 import { describeOnnxValue, onnxOpset, toOnnx } from './onnx.ts';
+import { kerasDescription, toKerasWeightsH5 } from './keras.ts';
 import { toPytorchStateDict } from './pytorch.ts';
 import { encodeSafetensors } from './safetensors.ts';
 
-export const exportFormats = ['webgpu-lstm', 'pytorch', 'onnx'] as const;
+export const exportFormats = ['webgpu-lstm', 'pytorch', 'onnx', 'keras'] as const;
 export type ExportFormat = (typeof exportFormats)[number];
 
 export interface ExportedModel {
@@ -35,6 +37,8 @@ export async function exportModel(format: ExportFormat, config: ModelConfig, par
         `input ${describeOnnxValue(onnx.input)}, output ${describeOnnxValue(onnx.output)}; its metadata says how to feed it.`;
       return { bytes: onnx.bytes, suffix: '.onnx', description };
     }
+    case 'keras':
+      return { bytes: await toKerasWeightsH5(config, params, task), suffix: '.weights.h5', description: kerasDescription(config) };
   }
 }
 

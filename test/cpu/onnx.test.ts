@@ -169,8 +169,9 @@ test('npm run export -- --to onnx writes a model file ONNX Runtime runs on MNIST
   await s.release();
 
   for (const [args, message] of [
-    [['--to', 'keras'], /^error: --to: expected pytorch \(a PyTorch state_dict\) or onnx \(an ONNX model\), got "keras"\. Run with --help for usage\.\n$/],
-    [['--to', 'ONNX'], /^error: --to: expected pytorch .* or onnx .*, got "ONNX"/],
+    [['--to', 'tensorflow'], /^error: --to: expected pytorch \(a PyTorch state_dict\), onnx \(an ONNX model\) or keras \(a Keras \.weights\.h5\), got "tensorflow"\. Run with --help for usage\.\n$/],
+    [['--to', 'keras'], /^error: --out .*x\.onnx: Keras's load_weights reads this layout only from a name ending in \.weights\.h5/],
+    [['--to', 'ONNX'], /^error: --to: expected pytorch .*, onnx .* or keras .*, got "ONNX"/],
     [['--to'], /^error: --to needs a value, but it is followed by the flag --out/],
   ] as const) {
     const r = run('--model', join(dir, 'model.safetensors'), ...args, '--out', join(dir, 'x.onnx'));

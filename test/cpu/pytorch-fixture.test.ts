@@ -53,3 +53,21 @@ test('the same state_dict saved in float16 (model.half()) converts exactly and g
   // And the half weights are not the float32 ones: the fixture would catch a converter that ignored them.
   assert.ok(torchLogits.logits_f64.flat().some((v, i) => Math.abs(logits[i] - v) > 1e-6));
 });
+
+test('PyTorch\'s half-precision state_dict through npm run export -- --to onnx: ONNX Runtime gives PyTorch\'s logits; the CLI notes the conversion', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const ort = await import('onnxruntime-node');
+  const out = join(mkdtempSync(join(tmpdir(), 'pt-onnx-')), 'm.onnx');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/export.ts', '--model', join(fixtures, 'lstm2-f16.safetensors'), '--to', 'onnx', '--out', out], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, `note: ${join(fixtures, 'lstm2-f16.safetensors')}: converted 10 tensors from float16 to float32 (exact)\n`);
+  const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(out)), { logSeverityLevel: 3 });
+  const dir = locateMnist();
+  const pixels = parseIdxImages(new Uint8Array(readFileSync(join(dir, mnistFileNames.testImages))), 'test images').pixels.subarray(0, 4 * 784);
+  const { logits } = await session.run({ input: new ort.Tensor('float32', Float32Array.from(pixels, (v) => v / 255), [4, 28, 28]) });
+  const got = logits.data as Float32Array;
+  torchLogits.logits_f16_weights_f64.flat().forEach((v, i) => assert.ok(Math.abs(got[i] - v) <= 1e-5, `logit ${i}: ONNX Runtime ${got[i]}, PyTorch ${v}`));
+  await session.release();
+});

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { decodeCheckpoint } from '../../src/io/checkpoint.ts';
 import { loadModelBytes } from '../../src/io/model-file.ts';
+import { loadAnyModelBytes } from '../../src/io/load-model.ts';
 import { toPytorchStateDict } from '../../src/io/pytorch.ts';
 import { decodeSafetensors } from '../../src/io/safetensors.ts';
 import { locateMnist, mnistFileNames } from '../../src/data/mnist.ts';
@@ -292,7 +293,7 @@ test('the training page, end to end', { timeout: 600_000 }, (t) => withBuiltPage
       }
     });
 
-    await t.test('downloads the model as a PyTorch state_dict and loads it back (same probabilities); loads a state_dict PyTorch wrote', async () => {
+    await t.test('downloads the model as a PyTorch state_dict (loads back to the same probabilities), ONNX (ONNX Runtime runs it) and Keras weights; loads files PyTorch and Keras write', async () => {
       await page.selectOption('#download-format', 'pytorch');
       const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.click('#btn-download')]);
       assert.match(download.suggestedFilename(), /^webgpu-lstm-h16-24-step\d+\.pt\.safetensors$/);
@@ -328,6 +329,32 @@ test('the training page, end to end', { timeout: 600_000 }, (t) => withBuiltPage
       const oracle = stackForward(ours.config, stackParamsOf(ours.config, toFloat64(ours.params)), timeMajor, new Uint8Array(N), N).logits;
       const got = logits.data as Float32Array;
       oracle.forEach((v, i) => assert.ok(Math.abs(got[i] - v) <= 1e-4 * Math.max(1, Math.abs(v)), `logit ${i}: ONNX Runtime ${got[i]}, oracle ${v}`));
+
+      // As Keras: a Keras 3 .weights.h5 that reads back to the same model.
+      await page.selectOption('#download-format', 'keras');
+      const [kerasDownload] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.click('#btn-download')]);
+      assert.match(kerasDownload.suggestedFilename(), /^webgpu-lstm-h16-24-step\d+\.weights\.h5$/);
+      const kerasPath = join(artifactsDir, 'downloaded-model.weights.h5');
+      await kerasDownload.saveAs(kerasPath);
+      const fromKeras = await loadAnyModelBytes(new Uint8Array(await readFile(kerasPath)), 'keras');
+      assert.deepEqual(fromKeras.config.layers, ours.config.layers);
+      const refolded = toPytorchStateDict(fromKeras.config, fromKeras.params); // both forget biases folded: comparable
+      for (const [name, t] of Object.entries(toPytorchStateDict(ours.config, ours.params))) {
+        assert.deepEqual([...refolded[name].data], [...t.data], `${name} survives the Keras file`);
+      }
+      // And a Keras 2 model file loads (h5wasm, fetched by the worker only for HDF5 files).
+      await page.setInputFiles('#file-input', join(repoRoot, 'test/fixtures/keras/keras2-lstm.h5'));
+      await page.waitForFunction(() => /Loaded keras2-lstm\.h5/.test(document.getElementById('banners')?.textContent ?? ''), undefined, { timeout: 60_000 });
+      await waitForState(page, 'paused', 10_000);
+      await page.click('#btn-clear');
+      await drawStroke(page, seven);
+      const pk = await settledProbabilities(page);
+      assert.ok(Math.abs(pk.reduce((a, b) => a + b, 0) - 1) < 1e-6, 'the Keras model predicts');
+      const before = errors.length;
+      await page.setInputFiles('#file-input', join(repoRoot, 'test/fixtures/keras/keras2-gru.h5'));
+      await page.waitForFunction(() => /keras2-gru\.h5: .*GRU/.test(document.getElementById('banners')?.textContent ?? ''), undefined, { timeout: 60_000 });
+      const refused = errors.splice(before);
+      assert.ok(refused.length === 1 && /layer "gru" \(GRU\) is not a layer this engine runs/.test(refused[0]), `the refusal is the one error logged: ${refused.join(' | ')}`);
 
       await page.setInputFiles('#file-input', join(repoRoot, 'test/fixtures/pytorch/lstm2-f16.safetensors'));
       await page.waitForFunction(() => /Loaded lstm2-f16\.safetensors \(converted 10 tensors from float16 to float32 \(exact\)\): an LSTM of 2 layers of 6, 6 units/.test(document.getElementById('banners')?.textContent ?? ''), undefined, { timeout: 60_000 });

@@ -2,6 +2,8 @@
 // session at a time, driven by the page's messages (protocol.ts). Training here never blocks the page.
 // A new run's scheduler and workgroup sizes come from this browser's tuning cache for the adapter and shape, or from
 // the autotuner at the first start (src/train/first-use.ts, as in the CLI), which a reset stops.
+import { loadAnyModelBytes } from '../../io/load-model.ts';
+import { isHdf5 } from '../../io/keras.ts';
 import { exportModel } from '../../io/export-formats.ts';
 import { createBrowserGpu } from '../../gpu/browser-gpu.ts';
 import type { GpuContext } from '../../gpu/device.ts';
@@ -224,7 +226,7 @@ function keepForgetBias(run: RunData, file: ModelConfig): RunData {
 /** A model file (--out) starts a new run from its weights; a checkpoint (--checkpoint) continues its run exactly. */
 async function loadFile(name: string, buffer: ArrayBuffer, form: Hyper, text?: TextFile): Promise<void> {
   const bytes = new Uint8Array(buffer);
-  if (decodeSafetensors(bytes, name, { convert: true }).metadata.format?.startsWith('webgpu-lstm-checkpoint/')) {
+  if (!isHdf5(bytes) && decodeSafetensors(bytes, name, { convert: true }).metadata.format?.startsWith('webgpu-lstm-checkpoint/')) {
     const state = decodeCheckpoint(bytes, name);
     const task = pageTask(state.options.task);
     if (task === 'digits') checkMnistShape(name, state.config);
@@ -240,7 +242,7 @@ async function loadFile(name: string, buffer: ArrayBuffer, form: Hyper, text?: T
     post({ type: 'notice', message: `Loaded the checkpoint ${name} at step ${state.step}: Resume continues its run exactly where it stopped.` });
     return;
   }
-  const { config, params, metadata, task: fileTask, conversion } = loadModelBytes(bytes, name);
+  const { config, params, metadata, task: fileTask, conversion } = await loadAnyModelBytes(bytes, name);
   const task = pageTask(fileTask);
   if (task === 'digits') checkMnistShape(name, config);
   const hyper: Hyper = { ...hyperFromFile(form, config.layers, metadata), task, ...(task === 'text' ? { seq: config.steps } : {}) };
