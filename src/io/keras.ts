@@ -32,9 +32,10 @@ import { type Task, defaultTask, taskFromMetadata, taskMetadata } from '../data/
 import { type ModelConfig, type Tensors, layerInput, layerTensorNames, outputTensorNames, topHidden } from '../train/model.ts';
 import { UserError } from '../user-error.ts';
 import type { LoadedModel } from './model-file.ts';
+import { type GatePositions, fromGateRows, gateRows, transpose } from './gate-blocks.ts';
 
 /** Our gate q (i, j, f, o) is Keras's gate block kerasGate[q] (i, f, c, o); the map is its own inverse. */
-const kerasGate = [0, 2, 1, 3];
+const kerasGate: GatePositions = [0, 2, 1, 3];
 const hdf5Signature = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const expected = 'A Keras model of stacked LSTM layers and one Dense head (an InputLayer, Dropout and a softmax allowed) is expected, ' +
   'saved by model.save(\'m.h5\') or model.save_weights(\'m.weights.h5\')';
@@ -422,19 +423,10 @@ function paramsOf(config: ModelConfig, lstms: LstmLayer[], head: { kernel: Keras
   lstms.forEach(({ units: H, kernel: k, recurrent: r, bias: b }, n) => {
     const I = layerInput(config, n);
     const G = 4 * H;
-    const kernel = new Float32Array((I + H) * G);
-    const bias = new Float32Array(G);
-    for (let q = 0; q < 4; q++) {
-      for (let u = 0; u < H; u++) {
-        const ours = q * H + u;
-        const theirs = kerasGate[q] * H + u;
-        for (let i = 0; i < I; i++) kernel[i * G + ours] = k.data[i * G + theirs];
-        for (let h = 0; h < H; h++) kernel[(I + h) * G + ours] = r.data[h * G + theirs];
-        bias[ours] = b ? b.data[theirs] : 0;
-      }
-    }
-    params[layerTensorNames(n).kernel] = kernel;
-    params[layerTensorNames(n).bias] = bias;
+    // Keras's kernel (I, 4U) and recurrent_kernel (U, 4U) as gate rows; use_bias=False is a zero bias.
+    const rows = fromGateRows(transpose(k.data, I, G), transpose(r.data, H, G), b ? b.data : new Float32Array(G), I, H, kerasGate);
+    params[layerTensorNames(n).kernel] = rows.kernel;
+    params[layerTensorNames(n).bias] = rows.bias;
   });
   params[outputTensorNames.kernel] = Float32Array.from(head.kernel.data);
   params[outputTensorNames.bias] = head.bias ? Float32Array.from(head.bias.data) : new Float32Array(config.classes);
@@ -469,22 +461,10 @@ export async function toKerasWeightsH5(m: ModelConfig, p: Tensors, task: Task): 
       const key = n === 0 ? 'lstm' : `lstm_${n}`;
       const I = layerInput(m, n);
       const G = 4 * H;
-      const ours = p[layerTensorNames(n).kernel];
-      const bias = p[layerTensorNames(n).bias];
-      const kernel = new Float32Array(I * G);
-      const recurrent = new Float32Array(H * G);
-      const kerasBias = new Float32Array(G);
-      for (let q = 0; q < 4; q++) {
-        for (let u = 0; u < H; u++) {
-          const from = q * H + u;
-          const to = kerasGate[q] * H + u;
-          for (let i = 0; i < I; i++) kernel[i * G + to] = ours[i * G + from];
-          for (let h = 0; h < H; h++) recurrent[h * G + to] = ours[(I + h) * G + from];
-          kerasBias[to] = bias[from] + (q === 2 ? m.forgetBias : 0);
-        }
-      }
+      // Keras keeps kernel (I, 4U) and recurrent_kernel (U, 4U): the gate rows transposed back.
+      const { wx, wh, bias } = gateRows(m, p, n, kerasGate);
       entry(layers, key, key, []);
-      entry(layers.get(key) as Group, 'cell', 'lstm_cell', [[kernel, [I, G]], [recurrent, [H, G]], [kerasBias, [G]]]);
+      entry(layers.get(key) as Group, 'cell', 'lstm_cell', [[transpose(wx, G, I), [I, G]], [transpose(wh, G, H), [H, G]], [bias, [G]]]);
     });
     entry(layers, 'dense', 'dense', [[Float32Array.from(p[outputTensorNames.kernel]), [topHidden(m), m.classes]], [Float32Array.from(p[outputTensorNames.bias]), [m.classes]]]);
   } finally {

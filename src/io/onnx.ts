@@ -25,14 +25,15 @@
 //
 // Field numbers are onnx/onnx.proto's (cited beside each field below); the encoding is src/io/protobuf.ts.
 import { type Task, pixelPermutation, taskMetadata } from '../data/tasks.ts';
-import { type ModelConfig, type Tensors, headSteps, layerInput, layerTensorNames, outputTensorNames, readsTokens, topHidden } from '../train/model.ts';
+import { type ModelConfig, type Tensors, headSteps, layerInput, outputTensorNames, readsTokens, topHidden } from '../train/model.ts';
+import { type GatePositions, gateRows } from './gate-blocks.ts';
 import { bytesField, float32Bytes, int64Bytes, message, packedVarintField, stringField, varintField } from './protobuf.ts';
 
 export const onnxOpset = 14;
 const irVersion = 8; // ONNX 1.10 to 1.13 write IR version 8, with opsets up to 18 (onnx/onnx docs/Versioning.md)
 
 /** Our gate q (i, j, f, o) is ONNX's gate onnxGate[q] (i, o, f, c). */
-const onnxGate = [0, 3, 2, 1];
+const onnxGate: GatePositions = [0, 3, 2, 1];
 
 /** A graph input or output: its name, element type and shape (a string is a symbolic dimension). */
 export interface OnnxValue {
@@ -126,24 +127,10 @@ export function toOnnx(m: ModelConfig, p: Tensors, task: Task): OnnxModel {
 
 /** Layer k's ONNX W (1, 4H, I), R (1, 4H, H) and B (1, 8H), gates regrouped, the forget bias in Wb. */
 function onnxLstmWeights(m: ModelConfig, p: Tensors, k: number): { W: Float32Array; R: Float32Array; B: Float32Array } {
-  const H = m.layers[k];
-  const I = layerInput(m, k);
-  const G = 4 * H;
-  const kernel = p[layerTensorNames(k).kernel];
-  const bias = p[layerTensorNames(k).bias];
-  const W = new Float32Array(G * I);
-  const R = new Float32Array(G * H);
-  const B = new Float32Array(2 * G); // [Wb; Rb], Rb zero
-  for (let q = 0; q < 4; q++) {
-    for (let u = 0; u < H; u++) {
-      const ours = q * H + u;
-      const row = onnxGate[q] * H + u;
-      for (let i = 0; i < I; i++) W[row * I + i] = kernel[i * G + ours];
-      for (let h = 0; h < H; h++) R[row * H + h] = kernel[(I + h) * G + ours];
-      B[row] = bias[ours] + (q === 2 ? m.forgetBias : 0);
-    }
-  }
-  return { W, R, B };
+  const { wx, wh, bias } = gateRows(m, p, k, onnxGate);
+  const B = new Float32Array(2 * bias.length); // [Wb; Rb], Rb zero
+  B.set(bias);
+  return { W: wx, R: wh, B };
 }
 
 /** What a user needs to feed the model: the task's keys, and a sentence on the input. */

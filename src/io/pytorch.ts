@@ -16,9 +16,10 @@ import { type Task, defaultTask, taskFromMetadata } from '../data/tasks.ts';
 import { type ModelConfig, type Tensors, layerInput, layerTensorNames, outputTensorNames, tensorShapes, topHidden } from '../train/model.ts';
 import { UserError } from '../user-error.ts';
 import type { NamedTensor } from './safetensors.ts';
+import { type GatePositions, fromGateRows, gateRows } from './gate-blocks.ts';
 
 /** Our gate q (i, j, f, o) is PyTorch's gate ptGate[q] (i, f, g, o). */
-const ptGate = [0, 2, 1, 3];
+const ptGate: GatePositions = [0, 2, 1, 3];
 
 export const pytorchNames = {
   weightIh: (k: number) => `lstm.weight_ih_l${k}`,
@@ -36,25 +37,11 @@ export const isPytorchStateDict = (names: string[]): boolean => names.some((n) =
 export function toPytorchStateDict(m: ModelConfig, p: Tensors): Record<string, NamedTensor> {
   const out: Record<string, NamedTensor> = {};
   m.layers.forEach((H, k) => {
-    const I = layerInput(m, k);
     const G = 4 * H;
-    const kernel = p[layerTensorNames(k).kernel];
-    const bias = p[layerTensorNames(k).bias];
-    const wih = new Float32Array(G * I);
-    const whh = new Float32Array(G * H);
-    const bih = new Float32Array(G);
-    for (let q = 0; q < 4; q++) {
-      for (let u = 0; u < H; u++) {
-        const ours = q * H + u;
-        const row = ptGate[q] * H + u;
-        for (let i = 0; i < I; i++) wih[row * I + i] = kernel[i * G + ours];
-        for (let h = 0; h < H; h++) whh[row * H + h] = kernel[(I + h) * G + ours];
-        bih[row] = bias[ours] + (q === 2 ? m.forgetBias : 0);
-      }
-    }
-    out[pytorchNames.weightIh(k)] = { shape: [G, I], data: wih };
-    out[pytorchNames.weightHh(k)] = { shape: [G, H], data: whh };
-    out[pytorchNames.biasIh(k)] = { shape: [G], data: bih };
+    const { wx, wh, bias } = gateRows(m, p, k, ptGate);
+    out[pytorchNames.weightIh(k)] = { shape: [G, layerInput(m, k)], data: wx };
+    out[pytorchNames.weightHh(k)] = { shape: [G, H], data: wh };
+    out[pytorchNames.biasIh(k)] = { shape: [G], data: bias };
     out[pytorchNames.biasHh(k)] = { shape: [G], data: new Float32Array(G) };
   });
   const H = topHidden(m);
@@ -113,25 +100,12 @@ export function fromPytorchStateDict(tensors: Record<string, NamedTensor>, steps
   const config: ModelConfig = { steps, inputSize, layers, classes: C, forgetBias: 0 };
   const params: Tensors = {};
   layers.forEach((H, k) => {
-    const I = layerInput(config, k);
-    const G = 4 * H;
-    const wih = tensors[pytorchNames.weightIh(k)].data;
-    const whh = tensors[pytorchNames.weightHh(k)].data;
     const bih = tensors[pytorchNames.biasIh(k)].data;
     const bhh = tensors[pytorchNames.biasHh(k)].data;
-    const kernel = new Float32Array((I + H) * G);
-    const bias = new Float32Array(G);
-    for (let q = 0; q < 4; q++) {
-      for (let u = 0; u < H; u++) {
-        const ours = q * H + u;
-        const row = ptGate[q] * H + u;
-        for (let i = 0; i < I; i++) kernel[i * G + ours] = wih[row * I + i];
-        for (let h = 0; h < H; h++) kernel[(I + h) * G + ours] = whh[row * H + h];
-        bias[ours] = bih[row] + bhh[row];
-      }
-    }
+    const bias = bih.map((b, row) => b + bhh[row]); // one bias: the sum, rounded once to float32
+    const { kernel, bias: ours } = fromGateRows(tensors[pytorchNames.weightIh(k)].data, tensors[pytorchNames.weightHh(k)].data, bias, layerInput(config, k), H, ptGate);
     params[layerTensorNames(k).kernel] = kernel;
-    params[layerTensorNames(k).bias] = bias;
+    params[layerTensorNames(k).bias] = ours;
   });
   const H = layers[layers.length - 1];
   const kernel = new Float32Array(H * C);
