@@ -6,6 +6,7 @@ export {
   createTrainer, loadTrainer, lstmClassifier, resumeTrainer,
 } from './api/classifier.ts';
 export type { GpuContext } from './gpu/device.ts';
+export { type ExportFormat, exportFormats } from './io/export-formats.ts';
 export { UserError } from './user-error.ts';
 export { TrainingDiverged } from './train/trainer.ts';
 import { createBrowserGpu } from './gpu/browser-gpu.ts';

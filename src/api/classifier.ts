@@ -11,6 +11,8 @@
 // N sequences of `steps` timesteps of `inputSize` features, row-major (N, T, I); y: N integer labels below
 // `classes` (at most 256). Everything runs on the engine's kernels and its one training loop step
 // (src/train/trainer.ts); every bad input is a UserError that says what was wrong and how to fix it.
+import { type ExportFormat, exportFormats, exportModel } from '../io/export-formats.ts';
+import { defaultTask } from '../data/tasks.ts';
 import { loadAnyModelBytes } from '../io/load-model.ts';
 import type { ImageSet } from '../data/dataset.ts';
 import type { GpuContext } from '../gpu/device.ts';
@@ -84,8 +86,12 @@ export interface LstmTrainer {
   evaluate(data: Data): Promise<Evaluation>;
   /** Class probabilities (N, C), row-major. */
   predict(x: Float32Array | Uint8Array): Promise<Float32Array>;
-  /** The model file's bytes (.safetensors, format webgpu-lstm/2): `npm run eval -- --model` reads it too. */
-  save(): Promise<Uint8Array>;
+  /**
+   * The model file's bytes: ours (.safetensors, format webgpu-lstm/2, which `npm run eval -- --model` reads),
+   * or as `format`: a PyTorch state_dict ('pytorch'), ONNX ('onnx') or Keras 3 weights ('keras'), as
+   * `npm run export` writes them (README: models that travel).
+   */
+  save(format?: ExportFormat): Promise<Uint8Array>;
   /** A checkpoint's bytes: resumeTrainer continues exactly from it. */
   checkpoint(): Promise<Uint8Array>;
   destroy(): void;
@@ -237,8 +243,10 @@ async function open(gpu: GpuContext, model: LstmModel, sets: Record<string, Imag
       for (let n = 0; n < set.count; n++) probs.set(softmax(logits.subarray(n * C, (n + 1) * C)), n * C);
       return probs;
     },
-    async save() {
+    async save(format: ExportFormat = 'webgpu-lstm') {
+      if (!exportFormats.includes(format)) throw new UserError(`save: format ${JSON.stringify(format)} is not one of ${exportFormats.join(', ')}`);
       const params = engine ? await engine.readParams() : ('dataOrder' in start ? (start as TrainingState).params : (start as Tensors));
+      if (format !== 'webgpu-lstm') return (await exportModel(format, model, params, defaultTask)).bytes;
       return saveModelBytes(model, params, metadata());
     },
     async checkpoint() {

@@ -67,6 +67,19 @@ test('the API refuses wrong data with messages that say what is wrong', async (t
     for (let n = 0; n < 10; n++) assert.ok(Math.abs(probs[3 * n] + probs[3 * n + 1] + probs[3 * n + 2] - 1) < 1e-5, `row ${n} sums to 1`);
     const saved = loadModelBytes(await tr.save(), 'saved');
     assert.deepEqual(saved.config.layers, [6, 5]);
+    // Other formats: the PyTorch state_dict reads back to the same layers; ONNX Runtime gives predict's probabilities.
+    assert.deepEqual(loadModelBytes(await tr.save('pytorch'), 'pt').config.layers, [6, 5]);
+    const ort = await import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(await tr.save('onnx'), { logSeverityLevel: 3 });
+    const { logits } = await session.run({ input: new ort.Tensor('float32', good.x, [10, 4, 2]) });
+    const z = logits.data as Float32Array;
+    for (let n = 0; n < 10; n++) {
+      const e = [0, 1, 2].map((c) => Math.exp(z[3 * n + c]));
+      const sum = e[0] + e[1] + e[2];
+      for (let c = 0; c < 3; c++) assert.ok(Math.abs(e[c] / sum - probs[3 * n + c]) < 1e-4, `row ${n} class ${c}: ONNX ${e[c] / sum}, predict ${probs[3 * n + c]}`);
+    }
+    await session.release();
+    await refuses('an unknown save format', () => tr.save('tflite' as 'onnx'), /save: format "tflite" is not one of webgpu-lstm, pytorch, onnx, keras/);
     const ckpt = await tr.checkpoint();
     const logged: number[] = [];
     for await (const s of tr.steps({ steps: 4, logEvery: 1 })) logged.push(s.loss);
